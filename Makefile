@@ -1,0 +1,66 @@
+# Two commands for a newcomer: `make run` and `make test`. Everything else is for us.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test install system-deps lint format migrate seed messages makemessages bench worker beat clean
+
+system-deps:  ## Debian packages: MySQL client headers, gettext, Chromium for browser tests
+	@if ! dpkg -s libmariadb-dev pkg-config gettext chromium chromium-driver >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q libmariadb-dev pkg-config gettext chromium chromium-driver; \
+		else sudo apt-get update -q && sudo apt-get install -y -q libmariadb-dev pkg-config gettext chromium chromium-driver; fi; \
+	fi
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e ".[dev,mysql]"
+	touch $(STAMP)
+
+install: system-deps $(STAMP) messages
+
+messages: $(STAMP)
+	DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv -v 0
+
+makemessages: $(STAMP)
+	DEBUG=1 $(PY) manage.py makemessages -l fr -l it -l es --ignore=.venv --ignore=tests --ignore=bench --no-obsolete
+
+.env:
+	$(PY) -c "from payplug.devenv import write_dev_env; write_dev_env('.env')"
+
+migrate: install .env
+	$(PY) manage.py migrate --noinput
+
+run: install .env migrate  ## the embedded platform at http://127.0.0.1:8000 with a demo merchant
+	$(PY) manage.py seed_demo
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install  ## the whole suite (SQLite by default; DATABASE_URL / REDIS_URL switch to MariaDB / Redis)
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: install  ## benchmarks; results under bench/results/
+	$(PY) bench/run.py
+
+worker: install .env
+	$(VENV)/bin/celery -A payplug worker -l info
+
+beat: install .env
+	$(VENV)/bin/celery -A payplug beat -l info
+
+clean:
+	rm -rf $(VENV) staticfiles

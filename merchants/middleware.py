@@ -1,0 +1,66 @@
+"""Dashboard context: which organisation and which mode the logged-in user is working in."""
+
+from functools import cached_property
+
+from .roles import role_allows
+
+SESSION_MERCHANT = "merchant_id"
+SESSION_LIVE = "live_mode"
+
+
+class DashboardContext:
+    """`request.dashboard`: the membership, merchant and mode of the current dashboard request.
+
+    The organisation comes from the session, but only among the user's own memberships, so a
+    forged or stale session value can never reach another merchant.
+    """
+
+    def __init__(self, request):
+        self.request = request
+
+    @cached_property
+    def memberships(self):
+        from .models import Membership
+
+        user = self.request.user
+        if not user.is_authenticated:
+            return []
+        return list(Membership.objects.filter(user=user).select_related("merchant").order_by("created_at"))
+
+    @cached_property
+    def membership(self):
+        wanted = self.request.session.get(SESSION_MERCHANT)
+        for membership in self.memberships:
+            if membership.merchant_id == wanted:
+                return membership
+        return self.memberships[0] if self.memberships else None
+
+    @property
+    def merchant(self):
+        return self.membership.merchant if self.membership else None
+
+    @property
+    def role(self):
+        return self.membership.role if self.membership else None
+
+    @cached_property
+    def is_live(self) -> bool:
+        merchant = self.merchant
+        return bool(merchant and self.request.session.get(SESSION_LIVE) and merchant.live_enabled)
+
+    @property
+    def mode(self) -> str:
+        return "live" if self.is_live else "test"
+
+    def can(self, permission: str) -> bool:
+        return bool(self.role and role_allows(self.role, permission))
+
+
+class DashboardContextMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith("/v1"):
+            request.dashboard = DashboardContext(request)
+        return self.get_response(request)

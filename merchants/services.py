@@ -1,0 +1,353 @@
+"""Every state change of merchants, teams and keys. Views and commands call these."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from payplug.ids import random_base62
+
+from .models import ApiKey, AuditLog, Invitation, Membership, Merchant, User, hash_token
+
+KEY_RANDOM_LENGTH = 32
+CACHE_LAST_USED_SECONDS = 60
+
+
+class MerchantError(Exception):
+    """A refused change; the message is safe to show to the user."""
+
+
+# --- audit -------------------------------------------------------------------------------
+
+
+@dataclass
+class Actor:
+    """Who did something and from where: a dashboard user, an API key, staff or the system."""
+
+    user: User | None = None
+    label: str = ""
+    ip_address: str | None = None
+    user_agent: str = ""
+
+    @classmethod
+    def from_request(cls, request) -> Actor:
+        user = request.user if getattr(request, "user", None) and request.user.is_authenticated else None
+        return cls(
+            user=user,
+            label=user.email if user else "",
+            ip_address=client_ip(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", "")[:255],
+        )
+
+    @classmethod
+    def system(cls, label="system") -> Actor:
+        return cls(label=label)
+
+
+def client_ip(request) -> str | None:
+    # REMOTE_ADDR is the proxy's address behind a load balancer; the proxy is trusted to set
+    # X-Forwarded-For only when BEHIND_PROXY is on.
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip() or None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def audit(merchant, actor: Actor, action: str, *, obj_type="", obj_id="", is_live=None, **data) -> AuditLog:
+    return AuditLog.objects.create(
+        merchant=merchant,
+        actor=actor.user,
+        actor_label=actor.label or (actor.user.email if actor.user else ""),
+        action=action,
+        is_live=is_live,
+        object_type=obj_type,
+        object_id=str(obj_id),
+        data=data,
+        ip_address=actor.ip_address,
+        user_agent=actor.user_agent,
+    )
+
+
+# --- merchants ---------------------------------------------------------------------------
+
+
+def create_merchant(owner: User, name: str, actor: Actor | None = None) -> Merchant:
+    """A new organisation with its owner; test mode works at once (test keys are created)."""
+    actor = actor or Actor(user=owner, label=owner.email)
+    with transaction.atomic():
+        merchant = Merchant.objects.create(name=name.strip(), brand_name=name.strip()[:60])
+        Membership.objects.create(user=owner, merchant=merchant, role=Membership.Role.OWNER)
+        create_api_key(merchant, is_live=False, kind=ApiKey.Kind.PUBLISHABLE, actor=actor)
+        audit(merchant, actor, "merchant.created", obj_type="merchant", obj_id=merchant.public_id)
+    return merchant
+
+
+def update_profile(merchant: Merchant, actor: Actor, changes: dict) -> Merchant:
+    with transaction.atomic():
+        locked = Merchant.objects.select_for_update().get(pk=merchant.pk)
+        changed = {}
+        for field, value in changes.items():
+            if getattr(locked, field) != value:
+                changed[field] = value
+                setattr(locked, field, value)
+        if not changed:
+            return locked
+        locked.save()
+        audit(
+            locked,
+            actor,
+            "settings.profile_updated",
+            obj_type="merchant",
+            obj_id=locked.public_id,
+            fields=sorted(changed),
+        )
+    return locked
+
+
+def submit_for_review(merchant: Merchant, actor: Actor) -> Merchant:
+    with transaction.atomic():
+        locked = Merchant.objects.select_for_update().get(pk=merchant.pk)
+        if locked.status != Merchant.Status.ONBOARDING:
+            return locked
+        missing = locked.missing_profile_fields()
+        if missing:
+            raise MerchantError("The profile is incomplete: " + ", ".join(missing))
+        locked.status = Merchant.Status.PENDING_REVIEW
+        locked.save(update_fields=["status", "updated_at"])
+        audit(locked, actor, "merchant.submitted_for_review", obj_type="merchant", obj_id=locked.public_id)
+    return locked
+
+
+def approve_merchant(merchant: Merchant, staff: User, actor: Actor | None = None) -> Merchant:
+    """Platform staff approve a merchant for live mode (Django admin action)."""
+    actor = actor or Actor(user=staff, label=f"staff {staff.email}")
+    with transaction.atomic():
+        locked = Merchant.objects.select_for_update().get(pk=merchant.pk)
+        if locked.status == Merchant.Status.APPROVED:
+            return locked
+        missing = locked.missing_profile_fields()
+        if missing:
+            raise MerchantError(f"{locked.name}: the profile is incomplete ({', '.join(missing)}).")
+        locked.status = Merchant.Status.APPROVED
+        locked.approved_at = timezone.now()
+        locked.approved_by = staff
+        locked.save(update_fields=["status", "approved_at", "approved_by", "updated_at"])
+        if not locked.api_keys.filter(is_live=True, kind=ApiKey.Kind.PUBLISHABLE).usable().exists():
+            create_api_key(locked, is_live=True, kind=ApiKey.Kind.PUBLISHABLE, actor=actor)
+        audit(locked, actor, "merchant.approved", obj_type="merchant", obj_id=locked.public_id)
+    return locked
+
+
+def suspend_merchant(merchant: Merchant, staff: User) -> Merchant:
+    with transaction.atomic():
+        locked = Merchant.objects.select_for_update().get(pk=merchant.pk)
+        locked.status = Merchant.Status.SUSPENDED
+        locked.save(update_fields=["status", "updated_at"])
+        audit(
+            locked,
+            Actor(user=staff, label=f"staff {staff.email}"),
+            "merchant.suspended",
+            obj_type="merchant",
+            obj_id=locked.public_id,
+        )
+    return locked
+
+
+# --- API keys ----------------------------------------------------------------------------
+
+
+def _key_prefix(kind: str, is_live: bool) -> str:
+    return ("sk_" if kind == ApiKey.Kind.SECRET else "pk_") + ("live_" if is_live else "test_")
+
+
+def create_api_key(
+    merchant: Merchant, *, is_live: bool, kind: str, actor: Actor, name: str = "", expires_at=None
+) -> tuple[ApiKey, str]:
+    """Make a key; returns (row, raw key). The raw secret key is never stored and shown once."""
+    if is_live and kind == ApiKey.Kind.SECRET and not merchant.live_enabled:
+        raise MerchantError("Live mode is not enabled for this account yet.")
+    raw = _key_prefix(kind, is_live) + random_base62(KEY_RANDOM_LENGTH)
+    key = ApiKey.objects.create(
+        merchant=merchant,
+        is_live=is_live,
+        kind=kind,
+        prefix=raw[: len(_key_prefix(kind, is_live)) + 4],
+        key_hash=ApiKey.hash_key(raw),
+        publishable_value=raw if kind == ApiKey.Kind.PUBLISHABLE else "",
+        name=name,
+        created_by=actor.user,
+        expires_at=expires_at,
+    )
+    audit(merchant, actor, "api_key.created", obj_type="api_key", obj_id=key.prefix, is_live=is_live, kind=kind)
+    return key, raw
+
+
+def roll_api_key(key: ApiKey, actor: Actor, grace_hours: int | None = None) -> tuple[ApiKey, str]:
+    """Replace a key; the old one keeps working for `grace_hours` (0 = revoke at once)."""
+    grace = settings.API_KEY_ROLL_GRACE_HOURS if grace_hours is None else grace_hours
+    if not 0 <= grace <= 7 * 24:
+        raise MerchantError("The grace period must be between 0 and 168 hours.")
+    with transaction.atomic():
+        old = ApiKey.objects.select_for_update().get(pk=key.pk)
+        if not old.is_active:
+            raise MerchantError("This key is no longer active.")
+        now = timezone.now()
+        if grace:
+            old.expires_at = now + timedelta(hours=grace)
+        else:
+            old.revoked_at = now
+        old.save(update_fields=["expires_at", "revoked_at"])
+        new_key, raw = create_api_key(old.merchant, is_live=old.is_live, kind=old.kind, actor=actor, name=old.name)
+        audit(
+            old.merchant,
+            actor,
+            "api_key.rolled",
+            obj_type="api_key",
+            obj_id=old.prefix,
+            is_live=old.is_live,
+            replaced_by=new_key.prefix,
+            grace_hours=grace,
+        )
+    return new_key, raw
+
+
+def revoke_api_key(key: ApiKey, actor: Actor) -> ApiKey:
+    with transaction.atomic():
+        locked = ApiKey.objects.select_for_update().get(pk=key.pk)
+        if locked.revoked_at:
+            return locked
+        locked.revoked_at = timezone.now()
+        locked.save(update_fields=["revoked_at"])
+        audit(
+            locked.merchant, actor, "api_key.revoked", obj_type="api_key", obj_id=locked.prefix, is_live=locked.is_live
+        )
+    return locked
+
+
+def find_api_key(raw: str) -> ApiKey | None:
+    """The usable key for a raw value, or None. Records last use at most once a minute."""
+    if not raw or len(raw) > 120:
+        return None
+    key = ApiKey.objects.usable().select_related("merchant").filter(key_hash=ApiKey.hash_key(raw)).first()
+    if key is None:
+        return None
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at > timedelta(seconds=CACHE_LAST_USED_SECONDS):
+        # Compare-and-set: one write a minute per key, whatever the request rate.
+        ApiKey.objects.filter(pk=key.pk, last_used_at=key.last_used_at).update(last_used_at=now)
+        key.last_used_at = now
+    return key
+
+
+# --- team ----------------------------------------------------------------------------------
+
+
+def invite_member(merchant: Merchant, email: str, role: str, actor: Actor) -> tuple[Invitation, str]:
+    email = email.strip().lower()
+    if Membership.objects.filter(merchant=merchant, user__email__iexact=email).exists():
+        raise MerchantError("This person is already a member of the team.")
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        Invitation.objects.filter(
+            merchant=merchant, email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True
+        ).update(revoked_at=timezone.now())
+        invitation = Invitation.objects.create(
+            merchant=merchant,
+            email=email,
+            role=role,
+            token_hash=hash_token(token),
+            invited_by=actor.user,
+            expires_at=timezone.now() + timedelta(days=settings.INVITATION_MAX_AGE_DAYS),
+        )
+        audit(merchant, actor, "team.invited", obj_type="invitation", obj_id=invitation.pk, email=email, role=role)
+    return invitation, token
+
+
+def find_invitation(token: str) -> Invitation | None:
+    invitation = Invitation.objects.select_related("merchant").filter(token_hash=hash_token(token)).first()
+    return invitation if invitation and invitation.is_pending else None
+
+
+def accept_invitation(invitation: Invitation, user: User, actor: Actor) -> Membership:
+    with transaction.atomic():
+        locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if not locked.is_pending:
+            raise MerchantError("This invitation is no longer valid.")
+        if locked.email.lower() != user.email.lower():
+            raise MerchantError("This invitation was sent to another email address.")
+        membership, _ = Membership.objects.get_or_create(
+            user=user, merchant=locked.merchant, defaults={"role": locked.role}
+        )
+        locked.accepted_at = timezone.now()
+        locked.save(update_fields=["accepted_at"])
+        audit(locked.merchant, actor, "team.joined", obj_type="membership", obj_id=membership.pk, role=membership.role)
+    return membership
+
+
+def revoke_invitation(invitation: Invitation, actor: Actor) -> None:
+    with transaction.atomic():
+        updated = Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        if updated:
+            audit(
+                invitation.merchant,
+                actor,
+                "team.invitation_revoked",
+                obj_type="invitation",
+                obj_id=invitation.pk,
+                email=invitation.email,
+            )
+
+
+def _owners_left(merchant: Merchant, excluding: Membership) -> int:
+    return merchant.memberships.filter(role=Membership.Role.OWNER).exclude(pk=excluding.pk).count()
+
+
+def change_role(membership: Membership, role: str, actor: Actor) -> Membership:
+    with transaction.atomic():
+        # Lock the merchant's memberships so that two admins cannot demote the last two owners at once.
+        list(Membership.objects.select_for_update().filter(merchant_id=membership.merchant_id).order_by("pk"))
+        locked = Membership.objects.get(pk=membership.pk)
+        if locked.role == role:
+            return locked
+        if locked.role == Membership.Role.OWNER and not _owners_left(locked.merchant, locked):
+            raise MerchantError("An organisation needs at least one owner.")
+        previous = locked.role
+        locked.role = role
+        locked.save(update_fields=["role"])
+        audit(
+            locked.merchant,
+            actor,
+            "team.role_changed",
+            obj_type="membership",
+            obj_id=locked.pk,
+            email=locked.user.email,
+            previous=previous,
+            role=role,
+        )
+    return locked
+
+
+def remove_member(membership: Membership, actor: Actor) -> None:
+    with transaction.atomic():
+        list(Membership.objects.select_for_update().filter(merchant_id=membership.merchant_id).order_by("pk"))
+        locked = Membership.objects.select_related("user", "merchant").get(pk=membership.pk)
+        if locked.role == Membership.Role.OWNER and not _owners_left(locked.merchant, locked):
+            raise MerchantError("An organisation needs at least one owner.")
+        audit(
+            locked.merchant,
+            actor,
+            "team.member_removed",
+            obj_type="membership",
+            obj_id=locked.pk,
+            email=locked.user.email,
+            role=locked.role,
+        )
+        locked.delete()

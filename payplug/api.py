@@ -1,0 +1,220 @@
+"""The wire conventions of the v1 API (spec §1, §3, §5): JSON in, JSON out, one error object.
+
+Every app's API views build on `ApiView`; every error leaves through `exception_handler`
+as `{"object": "error", "code", "message", "details", "request_id"}`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, serializers
+from rest_framework.parsers import BaseParser
+from rest_framework.renderers import JSONRenderer as _JSONRenderer
+
+from .logging import request_id_var
+
+logger = logging.getLogger(__name__)
+
+
+class ApiError(exceptions.APIException):
+    """An error with the spec's code and message, raised by views and services alike."""
+
+    status_code = 400
+    default_code = "invalid_request"
+
+    def __init__(self, code: str, message: str, status: int = 400, details: dict | None = None, headers=None):
+        self.code = code
+        self.message = message
+        self.status_code = status
+        self.details = details or {}
+        self.headers = headers or {}
+        super().__init__(detail=message, code=code)
+
+
+class JSONRenderer(_JSONRenderer):
+    charset = "utf-8"
+
+
+class AnyJSONParser(BaseParser):
+    """Parse the body as a JSON object whatever the Content-Type (spec §1)."""
+
+    media_type = "*/*"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        raw = stream.read() if stream is not None else b""
+        return parse_json_object(raw)
+
+
+def parse_json_object(raw: bytes) -> dict:
+    if len(raw) > settings.API_MAX_BODY_BYTES:
+        raise ApiError("payload_too_large", "The request body is larger than 64 KiB.", status=413)
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ApiError("invalid_json", "The request body is not valid JSON.") from exc
+    if not isinstance(data, dict):
+        raise ApiError("invalid_json", "The request body must be a JSON object.")
+    return data
+
+
+def error_body(code: str, message: str, details: dict | None = None) -> dict:
+    return {
+        "object": "error",
+        "code": code,
+        "message": message,
+        "details": details or {},
+        "request_id": request_id_var.get(),
+    }
+
+
+def error_response(code: str, message: str, status: int, details: dict | None = None, headers=None):
+    response = JsonResponse(error_body(code, message, details), status=status)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def flatten_validation_errors(detail) -> tuple[dict, str]:
+    """DRF's nested error lists -> (nested {field: message} details, "first.path: message")."""
+
+    def walk(node, path):
+        if isinstance(node, dict):
+            out, first = {}, None
+            for key, value in node.items():
+                sub, sub_first = walk(value, [*path, str(key)])
+                out[str(key)] = sub
+                first = first or sub_first
+            return out, first
+        if isinstance(node, list):
+            if node and all(isinstance(item, (dict, list)) for item in node):
+                # a list of nested objects: keep the first offending one
+                for index, item in enumerate(node):
+                    if item:
+                        return walk(item, [*path, str(index)])
+            message = str(node[0]) if node else "is invalid."
+            return message, (".".join(path) + ": " + message) if path else message
+        message = str(node)
+        return message, (".".join(path) + ": " + message) if path else message
+
+    details, first = walk(detail, [])
+    if not isinstance(details, dict):
+        details = {"non_field_errors": details}
+    return details, first or "The request is invalid."
+
+
+_AUTH_CODES = {"authentication_required", "invalid_api_key"}
+
+
+def exception_handler(exc, context):
+    """DRF exception handler: every API error in the spec's error object."""
+    headers = {}
+    if isinstance(exc, ApiError):
+        status, code, message, details = exc.status_code, exc.code, exc.message, exc.details
+        headers.update(exc.headers)
+    elif isinstance(exc, exceptions.ValidationError):
+        details, message = flatten_validation_errors(exc.detail)
+        status, code = 400, "invalid_request"
+    elif isinstance(exc, exceptions.NotAuthenticated):
+        status, code = 401, "authentication_required"
+        message = "Authentication required: send 'Authorization: Bearer <secret key>'."
+        details = {}
+        headers["WWW-Authenticate"] = "Bearer"
+    elif isinstance(exc, exceptions.AuthenticationFailed):
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) and codes in _AUTH_CODES else "invalid_api_key"
+        status, message, details = 401, str(exc.detail), {}
+        headers["WWW-Authenticate"] = "Bearer"
+    elif isinstance(exc, (exceptions.PermissionDenied, DjangoPermissionDenied)):
+        codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else "forbidden"
+        status, code = 403, codes if isinstance(codes, str) else "forbidden"
+        message, details = str(getattr(exc, "detail", "Forbidden.")), {}
+    elif isinstance(exc, (exceptions.NotFound, Http404)):
+        status, code, message, details = 404, "not_found", "No such resource.", {}
+    elif isinstance(exc, exceptions.MethodNotAllowed):
+        status, code, details = 405, "method_not_allowed", {}
+        message = f"Method {context['request'].method} is not allowed on this route."
+    elif isinstance(exc, exceptions.Throttled):
+        status, code, message, details = 429, "rate_limited", "Too many requests.", {}
+        if exc.wait:
+            headers["Retry-After"] = str(int(exc.wait) + 1)
+    elif isinstance(exc, (exceptions.ParseError, exceptions.UnsupportedMediaType)):
+        status, code, message, details = 400, "invalid_json", "The request body is not valid JSON.", {}
+    elif isinstance(exc, exceptions.APIException):
+        status, code = exc.status_code, exc.get_codes() if isinstance(exc.get_codes(), str) else "error"
+        message, details = str(exc.detail), {}
+    else:
+        return None  # unexpected: the API middleware answers 500 in the error format and logs it
+    response = error_response(code, message, status, details, headers)
+    # DRF expects its own Response type to set renderers; a plain JsonResponse is fine for errors.
+    return response
+
+
+# --- Strict fields: JSON types are part of the contract (spec §7.2) ------------------------------
+
+
+class StrictIntegerField(serializers.IntegerField):
+    default_error_messages = {"invalid": "must be an integer."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    default_error_messages = {"invalid": "must be a boolean (true or false)."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class StrictCharField(serializers.CharField):
+    default_error_messages = {"invalid": "must be a string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictDictField(serializers.DictField):
+    default_error_messages = {"not_a_dict": "must be a JSON object."}
+
+
+class StrictSerializer(serializers.Serializer):
+    """Rejects unknown keys, so that typos such as `notifcation_url` never pass silently."""
+
+    default_error_messages = {"invalid": "must be a JSON object."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise exceptions.ValidationError({"non_field_errors": ["must be a JSON object."]})
+        unknown = [key for key in data if key not in self.fields or self.fields[key].read_only]
+        errors = {}
+        try:
+            value = super().to_internal_value(data)
+        except exceptions.ValidationError as exc:
+            errors.update(exc.detail)
+            value = None
+        for key in unknown:
+            errors[key] = [exceptions.ErrorDetail("is not a known field.", code="unknown")]
+        if errors:
+            raise exceptions.ValidationError(errors)
+        return value
+
+
+_PRINTABLE_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+def is_valid_idempotency_key(key: str) -> bool:
+    return bool(_PRINTABLE_KEY.match(key))

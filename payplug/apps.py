@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PayplugConfig(AppConfig):
+    name = "payplug"
+    verbose_name = "Platform core"

@@ -1,0 +1,23 @@
+"""Writes the `.env` of a developer machine (`make run`): fresh random secrets, DEBUG on."""
+
+import secrets
+from pathlib import Path
+
+from .keyring import generate_key
+
+
+def write_dev_env(path: str) -> None:
+    target = Path(path)
+    if target.exists():
+        return
+    target.write_text(
+        "# Written by `make run` for local development only. Never use in production.\n"
+        "DEBUG=1\n"
+        f"SECRET_KEY={secrets.token_urlsafe(48)}\n"
+        f"CARD_KEYS=1:{generate_key()}\n"
+        "SECURE_HTTPS=0\n"
+        "LOG_FORMAT=plain\n"
+        "NOTIFICATIONS_ALLOW_PRIVATE_NETWORKS=1\n"
+        "EMAIL_URL=consolemail://\n"
+    )
+    target.chmod(0o600)

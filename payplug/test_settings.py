@@ -1,0 +1,23 @@
+"""Settings for the test suite: the production settings with safe, fast test values.
+
+DATABASE_URL and REDIS_URL pass through, so `make test` runs on SQLite by default and on
+MariaDB + Redis when CI points at them.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
+os.environ.setdefault("CARD_KEYS", "1:" + "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+os.environ.setdefault("DEBUG", "0")
+os.environ.setdefault("SECURE_HTTPS", "0")
+os.environ.setdefault("LOG_FORMAT", "plain")
+os.environ.setdefault("ENV_FILE", "/nonexistent")
+
+from .settings import *  # noqa: F403
+from .settings import STORAGES
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+AXES_ENABLED = True
+NOTIFICATIONS_ALLOW_PRIVATE_NETWORKS = False

@@ -1,0 +1,33 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.i18n import set_language
+
+from . import views
+from .api_views import UnknownRoute
+
+dashboard_patterns = [
+    path("", include("merchants.urls_dashboard")),
+]
+
+urlpatterns = [
+    path("test", views.api_liveness),
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    path("metrics", views.metrics, name="metrics"),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("admin/", admin.site.urls),
+    path("dashboard/", include((dashboard_patterns, "dashboard"))),
+    re_path(r"^v1(?:/.*)?$", UnknownRoute.as_view()),
+    path("", include("merchants.urls")),
+    re_path(r"^$", views.root, name="root"),
+]
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler400 = "payplug.views.bad_request"
+handler403 = "payplug.views.permission_denied"
+handler404 = "payplug.views.page_not_found"
+handler500 = "payplug.views.server_error"
