@@ -160,7 +160,11 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "reconcile-pending-authorizations": {"task": "payments.reconcile_pending", "schedule": 30.0},
+    "expire-payments": {"task": "payments.expire_due", "schedule": 60.0},
+    "purge-idempotency-keys": {"task": "payments.purge_idempotency_keys", "schedule": 3600.0},
+}
 
 # --- Security -----------------------------------------------------------------------
 SECURE_HTTPS = env.bool("SECURE_HTTPS", default=not DEBUG)
@@ -319,3 +323,10 @@ API_RATE_LIMIT_BURST = env.int("API_RATE_LIMIT_BURST", default=200)
 EMAIL_VERIFICATION_MAX_AGE = 3 * 24 * 3600
 INVITATION_MAX_AGE_DAYS = 7
 API_KEY_ROLL_GRACE_HOURS = env.int("API_KEY_ROLL_GRACE_HOURS", default=24)
+# /metrics is not public. With METRICS_TOKEN set, a scraper must send `Authorization: Bearer
+# <token>`; without it, only METRICS_ALLOWED_IPS (addresses or networks) and, unless
+# METRICS_ALLOW_PRIVATE is off, private networks (10/8, 172.16/12, 192.168/16, fc00::/7) may
+# read it. Every address of X-Forwarded-For / X-Real-IP / Forwarded must be allowed too.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+METRICS_ALLOW_PRIVATE = env.bool("METRICS_ALLOW_PRIVATE", default=True)

@@ -9,6 +9,7 @@ from .api_views import UnknownRoute
 
 dashboard_patterns = [
     path("", include("merchants.urls_dashboard")),
+    path("", include("payments.urls_dashboard")),
 ]
 
 urlpatterns = [
@@ -19,7 +20,9 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("dashboard/", include((dashboard_patterns, "dashboard"))),
+    path("v1/", include("payments.api.urls")),
     re_path(r"^v1(?:/.*)?$", UnknownRoute.as_view()),
+    path("pay/", include(("payments.checkout_urls", "checkout"))),
     path("", include("merchants.urls")),
     re_path(r"^$", views.root, name="root"),
 ]

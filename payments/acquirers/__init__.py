@@ -1,0 +1,19 @@
+"""Acquirers: one interface, a deterministic sandbox for test mode, an HTTP client for live mode."""
+
+from django.conf import settings
+
+from .base import Acquirer, AcquirerResult, CardData, Outcome
+
+
+def get_acquirer(is_live: bool) -> Acquirer:
+    """Test mode always uses the sandbox; live mode the configured acquirer."""
+    if not is_live or settings.LIVE_ACQUIRER == "sandbox":
+        from .sandbox import SandboxAcquirer
+
+        return SandboxAcquirer()
+    from .http import HttpAcquirer
+
+    return HttpAcquirer.from_settings()
+
+
+__all__ = ["Acquirer", "AcquirerResult", "CardData", "Outcome", "get_acquirer"]

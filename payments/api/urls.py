@@ -1,0 +1,40 @@
+"""Routes of the v1 API. No trailing slash, but one is accepted and never redirected (spec §1)."""
+
+from django.urls import re_path
+from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
+from drf_spectacular.views import SpectacularAPIView
+
+from . import views
+
+ID = r"(?P<{}>[^/]+)"
+
+urlpatterns = [
+    re_path(r"^payments/?$", views.PaymentListCreate.as_view(), name="api_payments"),
+    re_path(rf"^payments/{ID.format('payment_id')}/?$", views.PaymentDetail.as_view(), name="api_payment"),
+    re_path(rf"^payments/{ID.format('payment_id')}/refunds/?$", views.RefundListCreate.as_view(), name="api_refunds"),
+    re_path(
+        rf"^payments/{ID.format('payment_id')}/refunds/{ID.format('refund_id')}/?$",
+        views.RefundDetail.as_view(),
+        name="api_refund",
+    ),
+    re_path(r"^customers/?$", views.CustomerListCreate.as_view(), name="api_customers"),
+    re_path(rf"^customers/{ID.format('customer_id')}/?$", views.CustomerDetail.as_view(), name="api_customer"),
+    re_path(rf"^customers/{ID.format('customer_id')}/cards/?$", views.CustomerCards.as_view(), name="api_cards"),
+    re_path(
+        rf"^customers/{ID.format('customer_id')}/cards/{ID.format('card_id')}/?$",
+        views.CustomerCardDetail.as_view(),
+        name="api_customer_card",
+    ),
+    re_path(rf"^cards/{ID.format('card_id')}/?$", views.CardDetail.as_view(), name="api_card"),
+]
+
+
+class SchemaView(SpectacularAPIView):
+    """`GET /v1/schema`: the OpenAPI 3 document, JSON by default, `?format=yaml` for YAML."""
+
+    authentication_classes = []
+    permission_classes = []
+    renderer_classes = [OpenApiJsonRenderer, OpenApiYamlRenderer]
+
+
+urlpatterns.insert(0, re_path(r"^schema/?$", SchemaView.as_view(), name="api_schema"))

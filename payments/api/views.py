@@ -1,0 +1,304 @@
+"""The v1 API views: parse, authorise (the key's merchant and mode), call a service, render."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from payplug.api import ApiError
+from payplug.api_views import ApiView
+
+from .. import representations, services
+from ..acquirers.base import AcquirerUnavailable
+from ..models import Card, Customer, Payment, Refund
+from . import schema
+from .idempotency import idempotent
+from .serializers import (
+    CardAttachSerializer,
+    CustomerSerializer,
+    PaymentCreateSerializer,
+    PaymentUpdateSerializer,
+    RefundCreateSerializer,
+)
+
+PAGE_PARAMETERS = [
+    OpenApiParameter("page", int, description="0-based page number", required=False),
+    OpenApiParameter("per_page", int, description="items per page (1-100, default 10)", required=False),
+]
+
+
+def parse_paging(request, default_per_page: int = 10) -> tuple[int, int]:
+    values = {}
+    for name, default in (("page", 0), ("per_page", default_per_page)):
+        raw = request.query_params.get(name)
+        if raw is None or raw == "":
+            values[name] = default
+            continue
+        try:
+            values[name] = int(raw)
+        except ValueError:
+            values[name] = None
+        if values[name] is None or values[name] < 0 or (name == "per_page" and not 1 <= values[name] <= 100):
+            rule = "an integer >= 0" if name == "page" else "an integer between 1 and 100"
+            raise ApiError("invalid_request", f"{name}: must be {rule}.", details={name: f"must be {rule}."})
+    return values["page"], values["per_page"]
+
+
+def paginate(request, queryset, render, default_per_page: int = 10) -> dict:
+    page, per_page = parse_paging(request, default_per_page)
+    start = page * per_page
+    items = list(queryset.order_by("-created_at", "-id")[start : start + per_page + 1])
+    has_more = len(items) > per_page
+    items = items[:per_page]
+    return {
+        "object": "list",
+        "type": "list",
+        "page": page,
+        "per_page": per_page,
+        "count": len(items),
+        "has_more": has_more,
+        "data": [render(item) for item in items],
+    }
+
+
+class PaymentsApiView(ApiView):
+    def handle_exception(self, exc):
+        if isinstance(exc, AcquirerUnavailable):
+            exc = ApiError(
+                "service_unavailable",
+                "The card acquirer is unavailable; nothing was changed. Retry later with the same Idempotency-Key.",
+                status=503,
+                headers={"Retry-After": "5"},
+            )
+        return super().handle_exception(exc)
+
+    def validated(self, serializer_class, **context):
+        serializer = serializer_class(
+            data=self.json_body(), context={"merchant": self.get_merchant(), "is_live": self.is_live, **context}
+        )
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def tenant(self, model):
+        return model.objects.for_tenant(self.get_merchant(), self.is_live)
+
+    def get_payment(self, payment_id: str) -> Payment:
+        payment = self.tenant(Payment).filter(public_id=payment_id).first()
+        if payment is None:
+            raise NotFound()
+        return payment
+
+    def get_customer(self, customer_id: str) -> Customer:
+        customer = self.tenant(Customer).alive().filter(public_id=customer_id).first()
+        if customer is None:
+            raise NotFound()
+        return customer
+
+    def actor_label(self) -> str:
+        return f"api {self.request.auth.key.prefix}"
+
+
+# --- payments -------------------------------------------------------------------------------------
+
+
+class PaymentListCreate(PaymentsApiView):
+    @extend_schema(operation_id="payments_list", parameters=PAGE_PARAMETERS,
+                   responses={200: schema.PaymentList}, tags=["payments"])
+    def get(self, request):
+        queryset = self.tenant(Payment).select_related("card")
+        return Response(paginate(request, queryset, representations.payment))
+
+    @extend_schema(operation_id="payments_create", request=PaymentCreateSerializer,
+                   responses={201: schema.PaymentObject}, tags=["payments"])
+    @idempotent
+    def post(self, request):
+        data = self.validated(PaymentCreateSerializer)
+        self._check_features(data)
+        hosted = data.get("hosted_payment") or {}
+        is_deferred = "authorized_amount" in data
+        new = services.NewPayment(
+            amount=data["authorized_amount"] if is_deferred else data["amount"],
+            is_deferred=is_deferred,
+            auto_capture=data.get("auto_capture", False),
+            billing=data["billing"],
+            shipping=data.get("shipping"),
+            return_url=hosted.get("return_url"),
+            cancel_url=hosted.get("cancel_url"),
+            sent_by=hosted.get("sent_by"),
+            notification_url=data.get("notification_url"),
+            metadata=data.get("metadata") or {},
+            description=data.get("description") or None,
+            save_card=data.get("save_card", False),
+            allow_save_card=data.get("allow_save_card", False),
+            force_3ds=data.get("force_3ds", False),
+            saved_card=data.get("payment_method"),
+            initiator=data.get("initiator"),
+            customer=data.get("customer_id"),
+            payment_context=data.get("payment_context"),
+        )
+        payment = services.create_payment(self.get_merchant(), self.is_live, new)
+        return Response(representations.payment(payment), status=201)
+
+    def _check_features(self, data):
+        merchant = self.get_merchant()
+        wants_saving = data.get("save_card") or data.get("allow_save_card")
+        if self.is_live and wants_saving and not merchant.live_save_card_enabled:
+            raise ApiError("feature_not_enabled", "Saving cards is not enabled for this account in live mode.",
+                           status=403)
+
+
+class PaymentDetail(PaymentsApiView):
+    @extend_schema(operation_id="payments_retrieve", responses={200: schema.PaymentObject}, tags=["payments"])
+    def get(self, request, payment_id):
+        return Response(representations.payment(self.get_payment(payment_id)))
+
+    @extend_schema(operation_id="payments_update", request=PaymentUpdateSerializer,
+                   responses={200: schema.PaymentObject}, tags=["payments"])
+    @idempotent
+    def patch(self, request, payment_id):
+        payment = self.get_payment(payment_id)
+        action = self.validated(PaymentUpdateSerializer)["action"]
+        payment = services.capture(payment) if action == "capture" else services.abort(payment)
+        return Response(representations.payment(payment))
+
+
+# --- refunds --------------------------------------------------------------------------------------
+
+
+class RefundListCreate(PaymentsApiView):
+    @extend_schema(operation_id="refunds_list", parameters=PAGE_PARAMETERS,
+                   responses={200: schema.RefundList}, tags=["refunds"])
+    def get(self, request, payment_id):
+        payment = self.get_payment(payment_id)
+        queryset = Refund.objects.filter(payment=payment).select_related("payment")
+        return Response(paginate(request, queryset, representations.refund, default_per_page=100))
+
+    @extend_schema(operation_id="refunds_create", request=RefundCreateSerializer,
+                   responses={201: schema.RefundObject}, tags=["refunds"])
+    @idempotent
+    def post(self, request, payment_id):
+        payment = self.get_payment(payment_id)
+        data = self.validated(RefundCreateSerializer)
+        refund = services.refund(
+            payment, data.get("amount"), metadata=data.get("metadata"),
+            idempotency_key=request.headers.get("Idempotency-Key"), created_by=self.actor_label(),
+        )
+        return Response(representations.refund(refund), status=201)
+
+
+class RefundDetail(PaymentsApiView):
+    @extend_schema(operation_id="refunds_retrieve", responses={200: schema.RefundObject}, tags=["refunds"])
+    def get(self, request, payment_id, refund_id):
+        payment = self.get_payment(payment_id)
+        refund = Refund.objects.filter(payment=payment, public_id=refund_id).select_related("payment").first()
+        if refund is None:
+            raise NotFound()
+        return Response(representations.refund(refund))
+
+
+# --- customers ------------------------------------------------------------------------------------
+
+
+class CustomerListCreate(PaymentsApiView):
+    @extend_schema(operation_id="customers_list", parameters=PAGE_PARAMETERS,
+                   responses={200: schema.CustomerList}, tags=["customers"])
+    def get(self, request):
+        return Response(paginate(request, self.tenant(Customer).alive(), representations.customer))
+
+    @extend_schema(operation_id="customers_create", request=CustomerSerializer,
+                   responses={201: schema.CustomerObject}, tags=["customers"])
+    @idempotent
+    def post(self, request):
+        data = dict(self.validated(CustomerSerializer))
+        data.setdefault("metadata", {})
+        customer = services.create_customer(self.get_merchant(), self.is_live, data)
+        return Response(representations.customer(customer), status=201)
+
+
+class CustomerDetail(PaymentsApiView):
+    @extend_schema(operation_id="customers_retrieve", responses={200: schema.CustomerObject}, tags=["customers"])
+    def get(self, request, customer_id):
+        return Response(representations.customer(self.get_customer(customer_id)))
+
+    @extend_schema(operation_id="customers_update", request=CustomerSerializer(partial=True),
+                   responses={200: schema.CustomerObject}, tags=["customers"])
+    @idempotent
+    def patch(self, request, customer_id):
+        customer = self.get_customer(customer_id)
+        serializer = CustomerSerializer(data=self.json_body(), partial=True)
+        serializer.is_valid(raise_exception=True)
+        fields = dict(serializer.validated_data)
+        if "metadata" in fields and fields["metadata"] is None:
+            fields["metadata"] = {}
+        customer = services.update_customer(customer, fields)
+        return Response(representations.customer(customer))
+
+    @extend_schema(operation_id="customers_delete", responses={200: schema.Deleted}, tags=["customers"])
+    def delete(self, request, customer_id):
+        customer = self.get_customer(customer_id)
+        services.delete_customer(customer)
+        return Response({"id": customer.public_id, "object": "customer", "deleted": True})
+
+
+# --- cards ----------------------------------------------------------------------------------------
+
+
+class CustomerCards(PaymentsApiView):
+    @extend_schema(operation_id="customer_cards_list", parameters=PAGE_PARAMETERS,
+                   responses={200: schema.CardList}, tags=["cards"])
+    def get(self, request, customer_id):
+        customer = self.get_customer(customer_id)
+        queryset = self.tenant(Card).alive().filter(customer=customer).select_related("customer")
+        return Response(paginate(request, queryset, representations.card))
+
+    @extend_schema(operation_id="customer_cards_attach", request=CardAttachSerializer,
+                   responses={201: schema.CardObject}, tags=["cards"])
+    @idempotent
+    def post(self, request, customer_id):
+        customer = self.get_customer(customer_id)
+        data = self.validated(CardAttachSerializer)
+        card = self.tenant(Card).alive().filter(public_id=data["card"]).first()
+        if card is None or (card.customer_id and card.customer_id != customer.pk):
+            raise ApiError("invalid_request", "card: no card saved without a customer has this id.",
+                           details={"card": "no card saved without a customer has this id."})
+        card = services.attach_card(card, customer, data.get("metadata"))
+        return Response(representations.card(card), status=201)
+
+
+class CustomerCardDetail(PaymentsApiView):
+    def get_card(self, customer_id, card_id) -> Card:
+        customer = self.get_customer(customer_id)
+        card = self.tenant(Card).alive().filter(public_id=card_id, customer=customer).select_related("customer")
+        card = card.first()
+        if card is None:
+            raise NotFound()
+        return card
+
+    @extend_schema(operation_id="customer_cards_retrieve", responses={200: schema.CardObject}, tags=["cards"])
+    def get(self, request, customer_id, card_id):
+        return Response(representations.card(self.get_card(customer_id, card_id)))
+
+    @extend_schema(operation_id="customer_cards_delete", responses={200: schema.Deleted}, tags=["cards"])
+    def delete(self, request, customer_id, card_id):
+        card = self.get_card(customer_id, card_id)
+        services.delete_card(card)
+        return Response({"id": card.public_id, "object": "card", "deleted": True})
+
+
+class CardDetail(PaymentsApiView):
+    def get_card(self, card_id) -> Card:
+        card = self.tenant(Card).alive().filter(public_id=card_id).select_related("customer").first()
+        if card is None:
+            raise NotFound()
+        return card
+
+    @extend_schema(operation_id="cards_retrieve", responses={200: schema.CardObject}, tags=["cards"])
+    def get(self, request, card_id):
+        return Response(representations.card(self.get_card(card_id)))
+
+    @extend_schema(operation_id="cards_delete", responses={200: schema.Deleted}, tags=["cards"])
+    def delete(self, request, card_id):
+        card = self.get_card(card_id)
+        services.delete_card(card)
+        return Response({"id": card.public_id, "object": "card", "deleted": True})

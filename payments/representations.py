@@ -1,0 +1,152 @@
+"""The API's resource objects (spec §7-§10), exactly as the retrieve routes return them.
+
+Used by the API views and by the outbox (an event carries the resource as the API shows it).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.urls import reverse
+
+ADDRESS_KEYS = (
+    "title",
+    "first_name",
+    "last_name",
+    "email",
+    "company_name",
+    "mobile_phone_number",
+    "landline_phone_number",
+    "address1",
+    "address2",
+    "postcode",
+    "city",
+    "state",
+    "country",
+    "language",
+)
+SHIPPING_KEYS = (*ADDRESS_KEYS, "delivery_type")
+
+
+def ts(value: datetime | None) -> int | None:
+    return int(value.timestamp()) if value else None
+
+
+def address(data: dict | None, keys=ADDRESS_KEYS) -> dict:
+    data = data or {}
+    return {key: data.get(key) for key in keys}
+
+
+def hosted_payment_url(payment) -> str | None:
+    if not payment.hosted_token:
+        return None
+    return settings.PUBLIC_BASE_URL + reverse("checkout:pay", args=[payment.hosted_token])
+
+
+def payment(p) -> dict:
+    card_meta = None
+    if p.card_public_id and p.card_id and p.card is not None:
+        card_meta = p.card.metadata
+    authorization = None
+    if p.is_deferred:
+        authorization = {
+            "authorized_amount": p.amount,
+            "authorized_at": ts(p.authorized_at) if p.authorization_expires_at else None,
+            "expires_at": ts(p.authorization_expires_at),
+        }
+    failure = None
+    if p.failure_code and not p.is_paid:
+        failure = {"code": p.failure_code, "message": p.failure_message or ""}
+    return {
+        "id": p.public_id,
+        "object": "payment",
+        "is_live": p.is_live,
+        "amount": p.amount,
+        "amount_refunded": p.amount_refunded,
+        "currency": p.currency,
+        "created_at": ts(p.created_at),
+        "is_paid": p.is_paid,
+        "paid_at": ts(p.paid_at),
+        "is_refunded": p.is_refunded,
+        "is_3ds": p.is_3ds,
+        "save_card": p.save_card,
+        "allow_save_card": p.allow_save_card,
+        "refundable_after": ts(p.refundable_after),
+        "refundable_until": ts(p.refundable_until),
+        "authorization": authorization,
+        "card": {
+            "id": p.card_public_id,
+            "last4": p.card_last4,
+            "country": p.card_country,
+            "exp_month": p.card_exp_month,
+            "exp_year": p.card_exp_year,
+            "brand": p.card_brand,
+            "metadata": card_meta,
+        },
+        "billing": address(p.billing),
+        "shipping": address(p.shipping, SHIPPING_KEYS) if p.shipping is not None else None,
+        "hosted_payment": {
+            "payment_url": hosted_payment_url(p),
+            "return_url": p.return_url,
+            "cancel_url": p.cancel_url,
+            "paid_at": ts(p.hosted_paid_at),
+            "sent_by": p.sent_by,
+        },
+        "notification": {"url": p.notification_url, "response_code": p.notification_response_code},
+        "failure": failure,
+        "description": p.description,
+        "metadata": p.metadata or {},
+        "payment_method": None,
+        "installment_plan_id": None,
+        "customer_id": p.customer_public_id,
+        "payment_context": p.payment_context,
+        "dispute": p.dispute,
+    }
+
+
+def refund(r) -> dict:
+    return {
+        "id": r.public_id,
+        "object": "refund",
+        "is_live": r.is_live,
+        "payment_id": r.payment.public_id,
+        "amount": r.amount,
+        "currency": r.currency,
+        "created_at": ts(r.created_at),
+        "metadata": r.metadata or {},
+    }
+
+
+def customer(c) -> dict:
+    return {
+        "id": c.public_id,
+        "object": "customer",
+        "is_live": c.is_live,
+        "created_at": ts(c.created_at),
+        "email": c.email,
+        "first_name": c.first_name,
+        "last_name": c.last_name,
+        "address1": c.address1,
+        "address2": c.address2,
+        "postcode": c.postcode,
+        "city": c.city,
+        "country": c.country,
+        "metadata": c.metadata or {},
+    }
+
+
+def card(c) -> dict:
+    return {
+        "id": c.public_id,
+        "object": "card",
+        "is_live": c.is_live,
+        "created_at": ts(c.created_at),
+        "customer_id": c.customer.public_id if c.customer_id else None,
+        "last4": c.last4,
+        "brand": c.brand,
+        "exp_month": c.exp_month,
+        "exp_year": c.exp_year,
+        "country": c.country,
+        "metadata": c.metadata or {},
+    }

@@ -1,0 +1,50 @@
+"""Helpers to drive payments through the API and the hosted page in tests."""
+
+import re
+
+from django.test import Client
+
+BILLING = {
+    "first_name": "Jeanne",
+    "last_name": "Martin",
+    "email": "jeanne@example.org",
+    "country": "FR",
+    "language": "fr",
+}
+
+
+def payment_body(**overrides):
+    body = {
+        "amount": 3300,
+        "currency": "EUR",
+        "billing": dict(BILLING),
+        "hosted_payment": {"return_url": "https://shop.example.org/ok", "cancel_url": "https://shop.example.org/ko"},
+        "notification_url": "https://shop.example.org/ipn",
+        "metadata": {"order_id": "42"},
+    }
+    body.update(overrides)
+    return body
+
+
+def create_payment(api, **overrides):
+    response = api.post("/v1/payments", payment_body(**overrides))
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def hosted_path(payment: dict) -> str:
+    return re.sub(r"^https?://[^/]+", "", payment["hosted_payment"]["payment_url"])
+
+
+def pay(payment: dict, number="4242 4242 4242 4242", expiry="12/34", cvc="123", client=None, **extra):
+    """Submit the hosted form; returns the final response after following redirects."""
+    client = client or Client()
+    path = hosted_path(payment)
+    client.get(path)
+    data = {"cardholder": "Jeanne Martin", "number": number, "expiry": expiry, "cvc": cvc, **extra}
+    return client.post(path, data, follow=True)
+
+
+def answer_3ds(payment: dict, outcome: str, client=None):
+    client = client or Client()
+    return client.post(hosted_path(payment) + "3ds/", {"outcome": outcome}, follow=True)
