@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from payplug.ids import random_base62
 
@@ -117,7 +118,7 @@ def submit_for_review(merchant: Merchant, actor: Actor) -> Merchant:
             return locked
         missing = locked.missing_profile_fields()
         if missing:
-            raise MerchantError("The profile is incomplete: " + ", ".join(missing))
+            raise MerchantError(_("The profile is incomplete: %(fields)s") % {"fields": ", ".join(missing)})
         locked.status = Merchant.Status.PENDING_REVIEW
         locked.save(update_fields=["status", "updated_at"])
         audit(locked, actor, "merchant.submitted_for_review", obj_type="merchant", obj_id=locked.public_id)
@@ -171,7 +172,7 @@ def create_api_key(
 ) -> tuple[ApiKey, str]:
     """Make a key; returns (row, raw key). The raw secret key is never stored and shown once."""
     if is_live and kind == ApiKey.Kind.SECRET and not merchant.live_enabled:
-        raise MerchantError("Live mode is not enabled for this account yet.")
+        raise MerchantError(_("Live mode is not enabled for this account yet."))
     raw = _key_prefix(kind, is_live) + random_base62(KEY_RANDOM_LENGTH)
     key = ApiKey.objects.create(
         merchant=merchant,
@@ -192,14 +193,16 @@ def roll_api_key(key: ApiKey, actor: Actor, grace_hours: int | None = None) -> t
     """Replace a key; the old one keeps working for `grace_hours` (0 = revoke at once)."""
     grace = settings.API_KEY_ROLL_GRACE_HOURS if grace_hours is None else grace_hours
     if not 0 <= grace <= 7 * 24:
-        raise MerchantError("The grace period must be between 0 and 168 hours.")
+        raise MerchantError(_("The grace period must be between 0 and 168 hours."))
     with transaction.atomic():
         old = ApiKey.objects.select_for_update().get(pk=key.pk)
         if not old.is_active:
-            raise MerchantError("This key is no longer active.")
+            raise MerchantError(_("This key is no longer active."))
         now = timezone.now()
         if grace:
-            old.expires_at = now + timedelta(hours=grace)
+            # Rolling a key already in its grace period never extends the old key's life.
+            new_expiry = now + timedelta(hours=grace)
+            old.expires_at = min(old.expires_at, new_expiry) if old.expires_at else new_expiry
         else:
             old.revoked_at = now
         old.save(update_fields=["expires_at", "revoked_at"])
@@ -251,9 +254,20 @@ def find_api_key(raw: str) -> ApiKey | None:
 def invite_member(merchant: Merchant, email: str, role: str, actor: Actor) -> tuple[Invitation, str]:
     email = email.strip().lower()
     if Membership.objects.filter(merchant=merchant, user__email__iexact=email).exists():
-        raise MerchantError("This person is already a member of the team.")
+        raise MerchantError(_("This person is already a member of the team."))
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
+        pending_owner_invite = Invitation.objects.filter(
+            merchant=merchant, email__iexact=email, role=Membership.Role.OWNER, accepted_at__isnull=True,
+            revoked_at__isnull=True,
+        ).exists()
+        inviter_role = (
+            Membership.objects.filter(merchant=merchant, user=actor.user).values_list("role", flat=True).first()
+            if actor.user
+            else Membership.Role.OWNER
+        )
+        if (role == Membership.Role.OWNER or pending_owner_invite) and inviter_role != Membership.Role.OWNER:
+            raise MerchantError(_("Only an owner can invite an owner or replace an owner's invitation."))
         Invitation.objects.filter(
             merchant=merchant, email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True
         ).update(revoked_at=timezone.now())
@@ -278,10 +292,10 @@ def accept_invitation(invitation: Invitation, user: User, actor: Actor) -> Membe
     with transaction.atomic():
         locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
         if not locked.is_pending:
-            raise MerchantError("This invitation is no longer valid.")
+            raise MerchantError(_("This invitation is no longer valid."))
         if locked.email.lower() != user.email.lower():
-            raise MerchantError("This invitation was sent to another email address.")
-        membership, _ = Membership.objects.get_or_create(
+            raise MerchantError(_("This invitation was sent to another email address."))
+        membership, _created = Membership.objects.get_or_create(
             user=user, merchant=locked.merchant, defaults={"role": locked.role}
         )
         locked.accepted_at = timezone.now()
@@ -306,6 +320,20 @@ def revoke_invitation(invitation: Invitation, actor: Actor) -> None:
             )
 
 
+def _check_owner_rule(locked: Membership, actor: Actor, new_role: str | None = None) -> None:
+    """Only owners change, remove or create owners (checked under the team's lock)."""
+    if actor.user is None or (actor.user.pk == locked.user_id and new_role is None):
+        return  # the system, or a member leaving
+    actor_role = (
+        Membership.objects.filter(merchant_id=locked.merchant_id, user=actor.user)
+        .values_list("role", flat=True)
+        .first()
+    )
+    touches_owner = locked.role == Membership.Role.OWNER or new_role == Membership.Role.OWNER
+    if touches_owner and actor_role != Membership.Role.OWNER:
+        raise MerchantError(_("Only an owner can change or remove an owner."))
+
+
 def _owners_left(merchant: Merchant, excluding: Membership) -> int:
     return merchant.memberships.filter(role=Membership.Role.OWNER).exclude(pk=excluding.pk).count()
 
@@ -317,8 +345,9 @@ def change_role(membership: Membership, role: str, actor: Actor) -> Membership:
         locked = Membership.objects.get(pk=membership.pk)
         if locked.role == role:
             return locked
+        _check_owner_rule(locked, actor, role)
         if locked.role == Membership.Role.OWNER and not _owners_left(locked.merchant, locked):
-            raise MerchantError("An organisation needs at least one owner.")
+            raise MerchantError(_("An organisation needs at least one owner."))
         previous = locked.role
         locked.role = role
         locked.save(update_fields=["role"])
@@ -339,8 +368,9 @@ def remove_member(membership: Membership, actor: Actor) -> None:
     with transaction.atomic():
         list(Membership.objects.select_for_update().filter(merchant_id=membership.merchant_id).order_by("pk"))
         locked = Membership.objects.select_related("user", "merchant").get(pk=membership.pk)
+        _check_owner_rule(locked, actor)
         if locked.role == Membership.Role.OWNER and not _owners_left(locked.merchant, locked):
-            raise MerchantError("An organisation needs at least one owner.")
+            raise MerchantError(_("An organisation needs at least one owner."))
         audit(
             locked.merchant,
             actor,
