@@ -89,6 +89,9 @@ def create_merchant(owner: User, name: str, actor: Actor | None = None) -> Merch
     return merchant
 
 
+REVIEWED_FIELDS = {"legal_form", "country", "registration_number", "vat_number", "iban", "name"}
+
+
 def update_profile(merchant: Merchant, actor: Actor, changes: dict) -> Merchant:
     with transaction.atomic():
         locked = Merchant.objects.select_for_update().get(pk=merchant.pk)
@@ -99,6 +102,10 @@ def update_profile(merchant: Merchant, actor: Actor, changes: dict) -> Merchant:
                 setattr(locked, field, value)
         if not changed:
             return locked
+        if locked.status == Merchant.Status.APPROVED and changed.keys() & REVIEWED_FIELDS:
+            # Who gets paid, and who the merchant is, were what staff approved: review again.
+            locked.status = Merchant.Status.PENDING_REVIEW
+            locked.approved_at = None
         locked.save()
         audit(
             locked,

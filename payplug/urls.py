@@ -1,8 +1,8 @@
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.i18n import set_language
+from django.views.static import serve
 
 from . import views
 from .api_views import UnknownRoute
@@ -27,8 +27,10 @@ urlpatterns = [
     re_path(r"^$", views.root, name="root"),
 ]
 
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploaded merchant logos (small public images shown on checkout pages).
+urlpatterns += [
+    re_path(r"^media/(?P<path>logos/[A-Za-z0-9_./-]+)$", serve, {"document_root": settings.MEDIA_ROOT}),
+]
 
 handler400 = "payplug.views.bad_request"
 handler403 = "payplug.views.permission_denied"

@@ -1,0 +1,111 @@
+"""Sign-up: an unverified user, logged in, with a verification email on its way."""
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from merchants.models import User
+from tests import factories
+from tests.merchants.helpers import html_body, last_email
+
+pytestmark = pytest.mark.django_db
+
+GOOD = {"email": "dana@example.org", "full_name": "Dana Doe", "password": "plum-kettle-sonata-42"}
+
+
+def test_it_creates_an_unverified_user_and_logs_them_in(client):
+    # when
+    response = client.post(reverse("signup"), GOOD)
+
+    # then
+    assert response.status_code == 302
+    assert response.url == reverse("verify_email_sent")
+    user = User.objects.get(email="dana@example.org")
+    assert user.full_name == "Dana Doe"
+    assert user.email_verified_at is None
+    assert user.check_password(GOOD["password"])
+    assert int(client.session["_auth_user_id"]) == user.pk
+
+
+def test_it_sends_a_verification_email_with_subject_text_and_html(client):
+    client.post(reverse("signup"), GOOD)
+
+    assert len(mail.outbox) == 1
+    message = last_email()
+    assert message.to == ["dana@example.org"]
+    assert message.subject == "Confirm your email address"
+    assert "/verify-email/" in message.body
+    assert "/verify-email/" in html_body(message)
+
+
+def test_it_stores_the_email_in_lower_case(client):
+    client.post(reverse("signup"), {**GOOD, "email": "Dana@Example.ORG"})
+
+    assert User.objects.filter(email="dana@example.org").exists()
+
+
+def test_it_refuses_an_email_already_used_in_another_case(client):
+    factories.user("dana@example.org")
+
+    response = client.post(reverse("signup"), {**GOOD, "email": "DANA@example.org"})
+
+    assert response.status_code == 200
+    assert "An account already exists with this email" in response.content.decode()
+    assert User.objects.count() == 1
+    assert mail.outbox == []
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize(
+    "password, reason",
+    [
+        ("short1!", "too short"),
+        ("1234567890123", "entirely numeric"),
+        ("password1234", "too common"),
+        ("dana@example.org1", "too similar"),
+    ],
+)
+def test_it_refuses_a_weak_password(client, password, reason):
+    response = client.post(reverse("signup"), {**GOOD, "password": password})
+
+    assert response.status_code == 200
+    assert reason in response.content.decode()
+    assert not User.objects.exists()
+    assert mail.outbox == []
+
+
+def test_it_requires_every_field(client):
+    response = client.post(reverse("signup"), {})
+
+    form = response.context["form"]
+    assert set(form.errors) == {"email", "full_name", "password"}
+    assert not User.objects.exists()
+
+
+def test_errors_are_shown_next_to_the_field(client):
+    response = client.post(reverse("signup"), {**GOOD, "email": "not-an-email"})
+
+    assert 'id="id_email_error"' in response.content.decode()
+
+
+def test_the_form_has_autocomplete_attributes(client):
+    content = client.get(reverse("signup")).content.decode()
+
+    assert 'autocomplete="email"' in content
+    assert 'autocomplete="name"' in content
+    assert 'autocomplete="new-password"' in content
+
+
+def test_the_page_has_no_inline_script_or_style(client):
+    content = client.get(reverse("signup")).content.decode()
+
+    assert "<script" not in content
+    assert "style=" not in content
+    assert "auth-card" in content
+
+
+def test_a_logged_in_user_is_sent_on(alice_client):
+    response = alice_client.get(reverse("signup"))
+
+    assert response.status_code == 302
+    assert response.url == reverse("dashboard:home")
