@@ -2,8 +2,8 @@
 the captured logs, the Celery messages (issue 3, item 6)."""
 
 import json
-import re
 import logging
+import re
 from unittest import mock
 
 import pytest
