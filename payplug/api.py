@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 
 from django.conf import settings
@@ -51,14 +52,31 @@ class AnyJSONParser(BaseParser):
         return parse_json_object(raw)
 
 
+def _not_json(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999: stored, it could never be rendered back as JSON
+        raise ValueError("number out of range")
+    return value
+
+
+# A \uD800-\uDFFF escape: only a lone surrogate is a problem, and only such an escape can make one.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
+
+
 def parse_json_object(raw: bytes) -> dict:
     if len(raw) > settings.API_MAX_BODY_BYTES:
         raise ApiError("payload_too_large", "The request body is larger than 64 KiB.", status=413)
     if not raw.strip():
         return {}
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+        data = json.loads(raw.decode("utf-8"), parse_constant=_not_json, parse_float=_finite_float)
+        if _SURROGATE_ESCAPE.search(raw):
+            json.dumps(data, ensure_ascii=False).encode("utf-8")  # lone surrogates cannot be stored or sent
+    except (UnicodeError, ValueError) as exc:
         raise ApiError("invalid_json", "The request body is not valid JSON.") from exc
     if not isinstance(data, dict):
         raise ApiError("invalid_json", "The request body must be a JSON object.")

@@ -1,10 +1,62 @@
 """Base class of the /v1 views (kept apart from payplug.api, which DRF's settings import)."""
 
+import logging
+import re
+
+from rest_framework import exceptions
 from rest_framework.views import APIView
+
+from . import ratelimit
+from .api import ApiError
+
+logger = logging.getLogger(__name__)
+_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _client_ip(request) -> str:
+    from django.conf import settings
+
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()
+    return request.META.get("REMOTE_ADDR", "")
 
 
 class ApiView(APIView):
-    """Base of every /v1 view: the authenticated (merchant, mode) are on the request."""
+    """Base of every /v1 view: the authenticated (merchant, mode) are on the request.
+
+    Before the view runs: authentication, the rate limit (per key, or per IP for requests that
+    fail authentication) and the `PayPlug-Version` header (spec §1, §2, §15).
+    """
+
+    def initial(self, request, *args, **kwargs):
+        try:
+            super().initial(request, *args, **kwargs)
+        except (exceptions.NotAuthenticated, exceptions.AuthenticationFailed):
+            self._limit(request, "ip:" + _client_ip(request))
+            raise
+        self._limit(request, f"key:{request.auth.key.pk}")
+        version = request.headers.get("PayPlug-Version", "")
+        if version and not _VERSION.match(version.strip()):
+            raise ApiError("invalid_request", "PayPlug-Version: must be a date (YYYY-MM-DD).",
+                           details={"PayPlug-Version": "must be a date (YYYY-MM-DD)."})
+
+    def _limit(self, request, key):
+        verdict = ratelimit.take(key)
+        request.rate_limit = verdict
+        if not verdict.allowed:
+            raise ApiError("rate_limited", "Too many requests: slow down.", status=429,
+                           headers={"Retry-After": str(verdict.retry_after)})
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        verdict = getattr(request, "rate_limit", None)
+        if verdict is not None:
+            response["X-RateLimit-Limit"] = str(verdict.limit)
+            response["X-RateLimit-Remaining"] = str(verdict.remaining)
+            response["X-RateLimit-Reset"] = str(verdict.reset_at)
+        return response
 
     def get_merchant(self):
         return self.request.auth.merchant

@@ -14,8 +14,12 @@ from pythonjsonlogger.json import JsonFormatter as _BaseJsonFormatter
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
-# 13-19 digits, each optionally followed by one space or dash; bounded by non-digits.
-_CARD_CANDIDATE = re.compile(r"(?<![0-9])(?:[0-9][ -]?){12,18}[0-9](?![0-9])")
+# A run of digit groups separated by single spaces or dashes, bounded by non-digits. A card
+# number is looked for in every window of whole groups of such a run, so that a neighbouring
+# number ("qty 3 4111 1111 1111 1111", "4111 1111 1111 1111 12/30") cannot hide it.
+_DIGIT_RUN = re.compile(r"(?<![0-9])[0-9]+(?:[ -][0-9]+)*(?![0-9])")
+_DIGIT_GROUP = re.compile(r"[0-9]+")
+_MIN_PAN, _MAX_PAN = 13, 19
 
 
 def luhn_valid(digits: str) -> bool:
@@ -30,19 +34,68 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
-def _mask_match(match: re.Match) -> str:
-    candidate = match.group(0)
-    digits = re.sub(r"[^0-9]", "", candidate)
-    if 13 <= len(digits) <= 19 and luhn_valid(digits):
-        return "*" * (len(digits) - 4) + digits[-4:]
-    return candidate
+def _masked(digits: str) -> str:
+    return "*" * (len(digits) - 4) + digits[-4:]
+
+
+def _mask_run(match: re.Match) -> str:
+    run = match.group(0)
+    groups = [(group.start(), group.end()) for group in _DIGIT_GROUP.finditer(run)]
+    if sum(end - start for start, end in groups) < _MIN_PAN:
+        return run
+    pieces, copied_up_to, first = [], 0, 0
+    while first < len(groups):
+        # The longest Luhn-valid window of 13-19 digits that starts with this group.
+        digits, found = "", None
+        for last in range(first, len(groups)):
+            digits += run[groups[last][0] : groups[last][1]]
+            if len(digits) > _MAX_PAN:
+                break
+            if len(digits) >= _MIN_PAN and luhn_valid(digits):
+                found = (last, digits)
+        if found is None:
+            first += 1
+            continue
+        last, digits = found
+        pieces += [run[copied_up_to : groups[first][0]], _masked(digits)]
+        copied_up_to = groups[last][1]
+        first = last + 1
+    pieces.append(run[copied_up_to:])
+    return "".join(pieces)
 
 
 def mask_card_numbers(text: str) -> str:
-    """Replace every Luhn-valid 13-19 digit sequence by asterisks and its last four digits."""
+    """Replace every Luhn-valid 13-19 digit sequence by asterisks and its last four digits.
+
+    Digits may be grouped by single spaces or dashes; groups next to a card number (a
+    quantity before it, an expiry month after it) do not stop it from being masked.
+    """
     if not text or not any(ch.isdigit() for ch in text):
         return text
-    return _CARD_CANDIDATE.sub(_mask_match, text)
+    return _DIGIT_RUN.sub(_mask_run, text)
+
+
+def _mask_value(value):
+    """Mask card numbers in a value of a JSON log line: strings, numbers, and containers of them."""
+    if isinstance(value, str):
+        return mask_card_numbers(value)
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return value
+    if isinstance(value, int):
+        text = str(value)
+        masked = mask_card_numbers(text)
+        return value if masked == text else masked
+    if isinstance(value, dict):
+        return {key: _mask_value(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_mask_value(item) for item in value]
+    # Anything else is serialised through str() (or a type-specific default): mask what it would print.
+    try:
+        text = str(value)
+    except Exception:
+        return value
+    masked = mask_card_numbers(text)
+    return value if masked == text else masked
 
 
 class CardNumberMaskingFilter(logging.Filter):
@@ -66,7 +119,8 @@ class CardNumberMaskingFilter(logging.Filter):
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
-            record.request_id = request_id_var.get()
+            request = getattr(record, "request", None)  # django.request logs after the middleware returned
+            record.request_id = getattr(request, "request_id", None) or request_id_var.get()
         return True
 
 
@@ -76,9 +130,9 @@ class JsonFormatter(_BaseJsonFormatter):
         kwargs.setdefault("rename_fields", {"asctime": "time", "levelname": "level", "name": "logger"})
         super().__init__(*args, **kwargs)
 
-    def process_log_record(self, log_record):
-        # Extra fields are strings we do not control: mask them too.
-        for key, value in list(log_record.items()):
-            if isinstance(value, str):
-                log_record[key] = mask_card_numbers(value)
-        return super().process_log_record(log_record)
+    def process_log_record(self, log_data):
+        # Extra fields (and the formatted exception) are values we do not control: mask them
+        # too, including numbers and the strings nested in dicts and lists.
+        for key, value in list(log_data.items()):
+            log_data[key] = _mask_value(value)
+        return super().process_log_record(log_data)

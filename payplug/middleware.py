@@ -41,6 +41,10 @@ class RequestIdMiddleware:
         return None
 
 
+# Label values must stay a small, fixed set: anything else a client sends counts as "other".
+_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 class MetricsMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -50,7 +54,8 @@ class MetricsMiddleware:
         response = self.get_response(request)
         match = getattr(request, "resolver_match", None)
         route = match.view_name if match and match.view_name else "unmatched"
+        method = request.method if request.method in _KNOWN_METHODS else "other"
         elapsed = time.perf_counter() - started
-        REQUESTS.labels(request.method, route, str(response.status_code)).inc()
-        REQUEST_LATENCY.labels(request.method, route).observe(elapsed)
+        REQUESTS.labels(method, route, str(response.status_code)).inc()
+        REQUEST_LATENCY.labels(method, route).observe(elapsed)
         return response

@@ -1,3 +1,5 @@
+import os
+
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
@@ -10,6 +12,7 @@ from .api_views import UnknownRoute
 dashboard_patterns = [
     path("", include("merchants.urls_dashboard")),
     path("", include("payments.urls_dashboard")),
+    path("", include("notifications.urls_dashboard")),
 ]
 
 urlpatterns = [
@@ -36,3 +39,9 @@ handler400 = "payplug.views.bad_request"
 handler403 = "payplug.views.permission_denied"
 handler404 = "payplug.views.page_not_found"
 handler500 = "payplug.views.server_error"
+
+# The framework floor of `make bench` (bench/floor.py): mounted only in the benchmark's server.
+if os.environ.get("BENCH_FLOOR") == "1":
+    from bench.floor import floor_view
+
+    urlpatterns += [path("bench/floor", floor_view)]

@@ -53,9 +53,10 @@ def pytest_addoption(parser):
 def _fresh_caches():
     from django.core.cache import cache
 
-    from payplug import keyring
+    from payplug import keyring, ratelimit
 
     keyring.reset_cache()
+    ratelimit.reset()
     yield
     cache.clear()
 
