@@ -21,3 +21,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 AXES_ENABLED = True
 NOTIFICATIONS_ALLOW_PRIVATE_NETWORKS = False
+
+# Tasks run in-process in the test suite even when REDIS_URL gives a broker: the suite has no
+# worker. Tests that exercise a real broker and worker switch this off for themselves.
+CELERY_TASK_ALWAYS_EAGER = True
