@@ -25,11 +25,12 @@ $(STAMP): pyproject.toml
 
 install: system-deps $(STAMP) messages
 
-messages: $(STAMP)
-	DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv -v 0
+messages: $(STAMP)  ## compile the translation catalogues (.mo files are built, never committed)
+	@if ls locale/*/LC_MESSAGES/*.po >/dev/null 2>&1; then \
+		DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv --ignore=.venv-compat -v 0; fi
 
 makemessages: $(STAMP)
-	DEBUG=1 $(PY) manage.py makemessages -l fr -l it -l es --ignore=.venv --ignore=tests --ignore=bench --no-obsolete
+	DEBUG=1 $(PY) manage.py makemessages -l fr -l it -l es --ignore=.venv --ignore=.venv-compat --ignore=tests --ignore=bench --no-obsolete
 
 .env:
 	$(PY) -c "from payplug.devenv import write_dev_env; write_dev_env('.env')"
