@@ -2,13 +2,15 @@
 
 from django.core.management.base import BaseCommand
 
+from notifications import signing
 from payments import vault
 from payplug.keyring import get_key_ring
 
 
 class Command(BaseCommand):
     help = (
-        "Re-wrap every card data key with the newest master key (add the new version to CARD_KEYS first). "
+        "Re-wrap every card data key and webhook signing secret with the newest master key "
+        "(add the new version to CARD_KEYS first). "
         "Safe to run while the platform serves; safe to interrupt and re-run."
     )
 
@@ -21,3 +23,5 @@ class Command(BaseCommand):
         total = vault.rotate_all(batch_size=batch_size, progress=lambda n: self.stdout.write(f"  {n} re-wrapped"))
         left = vault.VaultEntry.objects.exclude(key_version=ring.current_version).count()
         self.stdout.write(self.style.SUCCESS(f"Re-wrapped {total} data key(s); {left} left on older versions."))
+        secrets = signing.rotate_all()
+        self.stdout.write(self.style.SUCCESS(f"Re-encrypted {secrets} webhook/IPN signing secret row(s)."))
