@@ -5,9 +5,13 @@ class PaymentsConfig(AppConfig):
     name = "payments"
 
     def ready(self):
+        from notifications import registry
         from payplug.metrics import on_scrape
 
-        from . import tasks  # noqa: F401  registers the Celery tasks in every process, eager mode included
+        from . import receipts, services, tasks  # noqa: F401  registers the Celery tasks in every process, eager mode included
         from .metrics import refresh_payment_gauges
 
         on_scrape(refresh_payment_gauges)
+        # IPN attempts report their status code onto the payment; receipts follow payment.paid.
+        registry.on_ipn_result(services.record_ipn_response)
+        registry.subscribe("payment.paid", receipts.send_receipt.name)

@@ -1,8 +1,14 @@
-"""The hosted payment page (spec §13): a plain-HTML card form that works without JavaScript.
+"""The hosted payment page (spec §13): a card form that works without JavaScript.
 
-The full number and the security code exist only in this request: the form hands them to
-payments.services.submit_card as a CardData, which vaults the number and passes both to the
-acquirer. Nothing here logs or stores them, and the form never re-renders them.
+static/js/checkout.js only enhances it (formatting, brand, the same checks before sending,
+double-submission guard). The full number and the security code exist only in this request: the
+form hands them to payments.services.submit_card as a CardData, which vaults the number and
+passes both to the acquirer. Nothing here logs or stores them, and the page never renders them
+back (a form with errors asks for them again).
+
+Every answer is in the shopper's language (billing language, else the browser's), carries the
+merchant's branding through a per-merchant stylesheet (no inline style: strict CSP), and may be
+framed only by the merchant's allowed origins, for pay-button payments (the lightbox).
 """
 
 from __future__ import annotations
@@ -10,23 +16,27 @@ from __future__ import annotations
 import time
 
 from django import forms
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
 
+from merchants.models import Merchant
 from merchants.services import client_ip
 
-from . import cards, services
+from . import cards, display, guards, services
 from .acquirers.base import CardData
 from .errors import PaymentError
-from .models import Payment, PaymentAttempt
+from .models import MAX_FAILED_ATTEMPTS, Card, Payment, PaymentAttempt
 
-SUPPORTED_LANGUAGES = ("en", "fr", "it", "es")
+SUPPORTED_LANGUAGES = display.SHOPPER_LANGUAGES
 WAIT_FOR_DECISION_SECONDS = 3.0
+# The result page sends the shopper back to the shop after this long (spec §13: meta refresh).
+RETURN_DELAY_SECONDS = {"success": 5, "failed": 10, "confirming": 10, "retry": 120}
 
 FAILURE_TEXTS = {
     "card_declined": _("Your card was declined."),
@@ -38,30 +48,64 @@ FAILURE_TEXTS = {
     "timeout": _("The payment was not completed in time."),
     "aborted": _("The payment was cancelled by the merchant."),
 }
+# The sandbox's (and acquirers') reasons for a decline, as the shopper reads them (sandbox-cards.md).
+DECLINE_REASONS = {
+    "insufficient funds": _("The card has insufficient funds."),
+    "lost or stolen": _("The card was reported lost or stolen."),
+    "expired card": _("The card has expired."),
+    "incorrect cvc": _("The security code is incorrect."),
+}
+
+
+class CardNumberInput(forms.TextInput):
+    """Never rendered back: a form with errors asks for the number again (it is not kept anywhere)."""
+
+    def format_value(self, value):
+        return None
 
 
 class CardForm(forms.Form):
     cardholder = forms.CharField(
         label=_("Name on card"),
         max_length=100,
-        widget=forms.TextInput(attrs={"autocomplete": "cc-name", "autocapitalize": "characters"}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "cc-name", "autocapitalize": "characters", "spellcheck": "false"}
+        ),
     )
     number = forms.CharField(
         label=_("Card number"),
         max_length=23,
-        widget=forms.TextInput(
-            attrs={"autocomplete": "cc-number", "inputmode": "numeric", "placeholder": "1234 1234 1234 1234"}
+        widget=CardNumberInput(
+            attrs={
+                "autocomplete": "cc-number",
+                "inputmode": "numeric",
+                "autocorrect": "off",
+                "spellcheck": "false",
+                "placeholder": "1234 1234 1234 1234",
+                "data-card-number": "",
+            }
         ),
     )
     expiry = forms.CharField(
         label=_("Expiry date (MM/YY)"),
         max_length=7,
-        widget=forms.TextInput(attrs={"autocomplete": "cc-exp", "inputmode": "numeric", "placeholder": "MM/YY"}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "cc-exp", "inputmode": "numeric", "placeholder": _("MM/YY"), "data-card-expiry": ""}
+        ),
     )
     cvc = forms.CharField(
         label=_("Security code"),
         max_length=4,
-        widget=forms.PasswordInput(attrs={"autocomplete": "cc-csc", "inputmode": "numeric", "placeholder": "123"}),
+        help_text=_("3 digits on the back of the card (4 on the front for American Express)."),
+        widget=CardNumberInput(
+            attrs={
+                "autocomplete": "cc-csc",
+                "inputmode": "numeric",
+                "autocorrect": "off",
+                "placeholder": "123",
+                "data-card-cvc": "",
+            }
+        ),
     )
 
     def __init__(self, *args, allow_save_card=False, **kwargs):
@@ -70,11 +114,15 @@ class CardForm(forms.Form):
             self.fields["save_card"] = forms.BooleanField(
                 label=_("Remember this card for my next payments"), required=False
             )
+        for name, field in self.fields.items():
+            if field.required:
+                field.widget.attrs["required"] = ""
+            if field.help_text:
+                field.widget.attrs["aria-describedby"] = f"id_{name}_hint"
 
     def clean_number(self):
         number = cards.normalize_number(self.cleaned_data["number"])
-        problem = cards.number_error(number)
-        if problem:
+        if cards.number_error(number):
             raise forms.ValidationError(_("This card number is not valid."))
         return number
 
@@ -89,9 +137,21 @@ class CardForm(forms.Form):
     def clean(self):
         data = super().clean()
         number, cvc = data.get("number"), data.get("cvc")
-        if number and cvc is not None and not cards.valid_cvc(cvc, cards.detect_brand(number)):
+        if number and cvc is not None and not cards.valid_cvc(cvc.strip(), cards.detect_brand(number)):
             self.add_error("cvc", _("Enter the 3 or 4 digit security code."))
         return data
+
+    def describe_errors(self):
+        """Point each invalid input at its message (screen readers read it with the label)."""
+        for name in self.errors:
+            if name not in self.fields:
+                continue
+            attrs = self.fields[name].widget.attrs
+            described = [f"id_{name}_error"]
+            if self.fields[name].help_text:
+                described.append(f"id_{name}_hint")
+            attrs["aria-describedby"] = " ".join(described)
+            attrs["aria-invalid"] = "true"
 
     def card(self) -> CardData:
         month, year = self.cleaned_data["expiry"]
@@ -99,9 +159,12 @@ class CardForm(forms.Form):
             number=self.cleaned_data["number"],
             exp_month=month,
             exp_year=year,
-            cvc=self.cleaned_data["cvc"],
+            cvc=self.cleaned_data["cvc"].strip(),
             holder=self.cleaned_data["cardholder"],
         )
+
+
+# --- helpers ----------------------------------------------------------------------------------------
 
 
 def _payment(token: str) -> Payment:
@@ -112,23 +175,48 @@ def _payment(token: str) -> Payment:
 
 
 def _language(request, payment) -> str:
-    wanted = (payment.billing or {}).get("language") or payment.shopper_language
-    if wanted in SUPPORTED_LANGUAGES:
-        return wanted
-    browser = translation.get_language_from_request(request)
-    return browser if browser in SUPPORTED_LANGUAGES else "en"
+    return display.shopper_language(request, (payment.billing or {}).get("language"), payment.shopper_language)
+
+
+def failure_text(payment) -> str | None:
+    if not payment.failure_code:
+        return None
+    if payment.failure_code == "card_declined":
+        message = (payment.failure_message or "").lower()
+        for fragment, text in DECLINE_REASONS.items():
+            if fragment in message:
+                return str(text)
+    text = FAILURE_TEXTS.get(payment.failure_code)
+    return str(text) if text else str(FAILURE_TEXTS["processing_error"])
+
+
+def brand_css_url(merchant) -> str:
+    version = display.brand_version(merchant.brand_color)
+    return reverse("checkout:brand_css", args=[merchant.public_id]) + "?v=" + version
 
 
 def _render(request, payment, template, context=None, status=200):
-    with translation.override(_language(request, payment)):
+    language = _language(request, payment)
+    with translation.override(language):
         response = render(
             request,
             template,
-            {"payment": payment, "merchant": payment.merchant, "amount": payment.amount / 100, **(context or {})},
+            {
+                "payment": payment,
+                "merchant": payment.merchant,
+                "amount_text": display.format_amount(payment.amount, payment.currency, language),
+                "brand_css_url": brand_css_url(payment.merchant),
+                "form_token": guards.form_token(payment),
+                "cancel_url": payment.cancel_url or payment.return_url,
+                "is_test": not payment.is_live,
+                "description": payment.description,
+                **(context or {}),
+            },
             status=status,
         )
     response["Cache-Control"] = "no-store"
-    return response
+    response["Content-Language"] = language
+    return guards.allow_framing(response, payment)
 
 
 def _see_other(url):
@@ -141,49 +229,118 @@ def _awaiting_3ds(payment) -> PaymentAttempt | None:
     return payment.attempts.filter(status=PaymentAttempt.Status.AWAITING_3DS).order_by("-created_at").first()
 
 
+def saved_cards(payment) -> list[Card]:
+    """The customer's usable saved cards, offered for one click (newest first)."""
+    if not payment.customer_public_id or payment.payment_method:
+        return []
+    today = timezone.now().date()
+    found = (
+        Card.objects.for_tenant(payment.merchant, payment.is_live)
+        .alive()
+        .filter(customer__public_id=payment.customer_public_id, customer__deleted_at__isnull=True)
+        .order_by("-created_at", "-id")[:5]
+    )
+    return [card for card in found if not card.is_expired(today) and cards.is_accepted(card.brand)]
+
+
+def _guarded(request, payment):
+    """The answer that replaces the page when the shopper may not pay from where they are."""
+    country = guards.blocked_country(request, payment.merchant)
+    if country:
+        return _render(request, payment, "checkout/blocked.html", {"country": country}, status=403)
+    return None
+
+
+def _too_many(request, payment, retry_after):
+    response = _render(request, payment, "checkout/too_many.html", {"retry_minutes": max(1, retry_after // 60)}, 429)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+# --- views ------------------------------------------------------------------------------------------
+
+
+@csrf_exempt  # the page's own token (guards.form_token): it must work in a cross-site iframe too
 @never_cache
 @require_http_methods(["GET", "POST"])
 def pay(request, token):
     payment = _payment(token)
+    refusal = _guarded(request, payment)
+    if refusal:
+        return refusal
     if payment.status == Payment.Status.PENDING and _awaiting_3ds(payment):
         return _see_other(reverse("checkout:three_ds", args=[token]))
     if not payment.is_payable:
         return _see_other(reverse("checkout:result", args=[token]))
-    form = CardForm(request.POST or None, allow_save_card=payment.allow_save_card)
-    if request.method == "POST" and form.is_valid():
-        try:
-            attempt = services.submit_card(
-                payment.pk,
-                form.card(),
-                save_card=form.cleaned_data.get("save_card", False),
-                shopper_ip=client_ip(request),
-            )
-        except PaymentError:
-            return _see_other(reverse("checkout:result", args=[token]))
-        if attempt.status == PaymentAttempt.Status.AWAITING_3DS:
-            return _see_other(reverse("checkout:three_ds", args=[token]))
-        return _see_other(reverse("checkout:result", args=[token]))
+    offered = saved_cards(payment)
+    form = CardForm(allow_save_card=payment.allow_save_card)
+    status, card_error = 200, None
+    if request.method == "POST":
+        if not guards.form_is_genuine(request, payment):
+            return _render(request, payment, "checkout/stale.html", status=403)
+        limit = guards.card_submission(request, payment)
+        if not limit.allowed:
+            return _too_many(request, payment, limit.retry_after)
+        if "saved_card" in request.POST:
+            chosen = next((c for c in offered if c.public_id == request.POST["saved_card"]), None)
+            if chosen is not None:
+                return _attempt(token, lambda: services.pay_with_saved_card(payment, chosen, shopper_present=True))
+            card_error, status = _("This saved card can no longer be used. Enter a card below."), 400
+        else:
+            form = CardForm(request.POST, allow_save_card=payment.allow_save_card)
+            if form.is_valid():
+                return _attempt(
+                    token,
+                    lambda: services.submit_card(
+                        payment.pk,
+                        form.card(),
+                        save_card=form.cleaned_data.get("save_card", False),
+                        shopper_ip=client_ip(request),
+                    ),
+                )
+            form.describe_errors()
+            status = 400
     return _render(
         request,
         payment,
         "checkout/pay.html",
         {
             "form": form,
-            "failure_text": FAILURE_TEXTS.get(payment.failure_code) if payment.failure_code else None,
-            "cancel_url": payment.cancel_url or payment.return_url,
+            "saved_cards": offered,
+            "card_error": card_error,
+            "failure_text": failure_text(payment),
+            "attempts_left": max(0, MAX_FAILED_ATTEMPTS - payment.failed_attempts),
         },
-        status=400 if request.method == "POST" else 200,
+        status=status,
     )
 
 
+def _attempt(token, start):
+    """Run one attempt, then post/redirect/get to the challenge or the outcome (spec §13)."""
+    try:
+        attempt = start()
+    except PaymentError:  # paid, failed or in progress meanwhile (another tab): show what happened
+        return _see_other(reverse("checkout:result", args=[token]))
+    if attempt.status == PaymentAttempt.Status.AWAITING_3DS:
+        return _see_other(reverse("checkout:three_ds", args=[token]))
+    return _see_other(reverse("checkout:result", args=[token]))
+
+
+@csrf_exempt
 @never_cache
 @require_http_methods(["GET", "POST"])
 def three_ds(request, token):
+    """The sandbox issuer's challenge: approve, fail or abandon (buttons name=outcome)."""
     payment = _payment(token)
+    refusal = _guarded(request, payment)
+    if refusal:
+        return refusal
     attempt = _awaiting_3ds(payment)
     if attempt is None:
         return _see_other(reverse("checkout:result", args=[token]))
     if request.method == "POST":
+        if not guards.form_is_genuine(request, payment):
+            return _render(request, payment, "checkout/stale.html", status=403)
         outcome = request.POST.get("outcome")
         if outcome in ("approve", "fail", "abandon"):
             services.complete_3ds(attempt.pk, authenticated=outcome == "approve")
@@ -191,36 +348,76 @@ def three_ds(request, token):
     return _render(request, payment, "checkout/three_ds.html", {"attempt": attempt})
 
 
+def _unsettled(payment) -> bool:
+    """Authorised and waiting for the fraud decision, or an acquirer answer still unknown."""
+    if payment.status == Payment.Status.AUTHORIZED:
+        return True
+    return payment.status == Payment.Status.PENDING and _awaiting_3ds(payment) is None
+
+
+def outcome_state(payment) -> str:
+    status = payment.status
+    if status in (Payment.Status.PAID, Payment.Status.CAPTURABLE):
+        return "success"
+    if status in (Payment.Status.AUTHORIZED, Payment.Status.IN_REVIEW, Payment.Status.PENDING):
+        return "confirming"
+    if status == Payment.Status.CREATED:
+        if not payment.is_payable:
+            return "expired"
+        return "retry" if payment.failure_code else "payable"
+    if payment.failure_code == "aborted":
+        return "aborted"
+    if payment.failure_code == "timeout":
+        return "expired"
+    return "failed"
+
+
 @never_cache
+@require_GET
 def result(request, token):
     payment = _payment(token)
     deadline = time.monotonic() + WAIT_FOR_DECISION_SECONDS
-    # The fraud decision usually lands within a second of the authorisation: wait briefly for it.
-    while payment.status in (Payment.Status.AUTHORIZED, Payment.Status.PENDING) and time.monotonic() < deadline:
-        time.sleep(0.2)
+    pause = 0.05
+    # The fraud decision usually lands within a fraction of a second of the authorisation.
+    while _unsettled(payment) and time.monotonic() < deadline:
+        time.sleep(pause)
+        pause = min(pause * 1.5, 0.25)
         payment.refresh_from_db()
     if payment.status == Payment.Status.PENDING and _awaiting_3ds(payment):
         return _see_other(reverse("checkout:three_ds", args=[token]))
-    if payment.is_payable and not payment.failure_code:
+    state = outcome_state(payment)
+    if state == "payable":
         return _see_other(reverse("checkout:pay", args=[token]))
-    if payment.status in (Payment.Status.PAID, Payment.Status.CAPTURABLE):
-        state = "success"
-    elif payment.status == Payment.Status.FAILED:
-        state = "failed"
-    elif payment.is_payable:
-        state = "retry"
-    elif payment.status == Payment.Status.CREATED:
-        state = "expired"
-    else:
-        state = "confirming"
+    return_url = payment.return_url
+    delay = RETURN_DELAY_SECONDS.get(state)
+    if delay and payment.source == "button":
+        delay += 5  # in the lightbox, the embedding page takes the shopper back first (paybutton.js)
     return _render(
         request,
         payment,
         "checkout/result.html",
         {
             "state": state,
-            "failure_text": FAILURE_TEXTS.get(payment.failure_code) if payment.failure_code else None,
-            "return_url": payment.return_url,
-            "attempts_left": max(0, 3 - payment.failed_attempts),
+            "failure_text": failure_text(payment),
+            "return_url": return_url,
+            "return_delay": delay,
+            "attempts_left": max(0, MAX_FAILED_ATTEMPTS - payment.failed_attempts),
+            "paid_at": payment.paid_at or payment.authorized_at,
         },
     )
+
+
+@require_GET
+def brand_css(request, merchant_id):
+    """The merchant's colours as CSS variables: branding without any inline style (strict CSP)."""
+    merchant = Merchant.objects.filter(public_id=merchant_id).only("brand_color").first()
+    if merchant is None:
+        raise Http404
+    palette = display.brand_palette(merchant.brand_color)
+    css = f":root {{ --accent: {palette['accent']}; --on-accent: {palette['on_accent']}; --ink: {palette['ink']}; }}\n"
+    response = HttpResponse(css, content_type="text/css; charset=utf-8")
+    if request.GET.get("v") == display.brand_version(merchant.brand_color):
+        response["Cache-Control"] = "public, max-age=31536000, immutable"
+    else:
+        response["Cache-Control"] = "public, max-age=300"
+    return response

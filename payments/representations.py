@@ -150,3 +150,23 @@ def card(c) -> dict:
         "country": c.country,
         "metadata": c.metadata or {},
     }
+
+
+def accounting_report(r, now=None) -> dict:
+    """Spec §11. `temporary_url` only while the file is available (24 h), then `expired`."""
+    from .reports import temporary_url
+
+    status = r.current_status(now)
+    available = status == "available"
+    return {
+        "id": r.public_id,
+        "object": "accounting_report",
+        "is_live": r.is_live,
+        "created_at": ts(r.created_at),
+        "start_date": r.start_date.isoformat(),
+        "end_date": r.end_date.isoformat(),
+        "notification_url": r.notification_url,
+        "status": status,
+        "temporary_url": temporary_url(r) if available else None,
+        "file_available_until": ts(r.file_available_until),
+    }

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from notifications.services import publish
 
-from . import cards, representations, vault
+from . import cards, disputes, ledger, representations, vault
 from .acquirers import get_acquirer
 from .acquirers.base import AcquirerResult, AcquirerUnavailable, CardData, Outcome
 from .errors import PaymentError
@@ -141,6 +141,7 @@ def create_payment(merchant, is_live: bool, data: NewPayment) -> Payment:
             source=data.source,
             shopper_ip=data.shopper_ip,
             shopper_language=data.shopper_language or (data.billing or {}).get("language"),
+            billing_email=((data.billing or {}).get("email") or None),
         )
         if data.sent_by == "EMAIL":
             transaction.on_commit(lambda: _email_payment_request(p.pk))
@@ -497,6 +498,9 @@ def _capture_locked(p: Payment) -> None:
     p.review_deadline = None
     _save_card_if_asked(p)
     p.save()
+    ledger.post_capture(p, now)  # gross, fee and net: same transaction as the state change
+    if disputes.is_sandbox_dispute_card(p, attempt):
+        disputes.schedule_sandbox_chargeback(p, now)
     _publish(p, "payment.paid", ipn=True)
 
 
@@ -615,6 +619,17 @@ def refund(
                 f"amount: a refund must be at least {MIN_REFUND} cents.",
                 details={"amount": f"must be at least {MIN_REFUND} cents."},
             )
+        try:
+            # Under the merchant's ledger lock (held to the commit): a concurrent payout or
+            # refund cannot spend the same money. Refused before the acquirer is asked.
+            ledger.check_refund(p, amount)
+        except ledger.InsufficientFunds as exc:
+            raise PaymentError(
+                "refund_refused",
+                f"amount: the merchant balance ({exc.held} cents) does not cover this refund ({exc.needed} cents "
+                "with fees); wait for incoming payments or contact support.",
+                details={"amount": "the merchant balance does not cover this refund."},
+            ) from None
         attempt = _authorized_attempt(p)
         key = _refund_key(p, idempotency_key)
         result = get_acquirer(p.is_live).refund(
@@ -635,6 +650,7 @@ def refund(
             created_at=now,
             created_by=created_by,
         )
+        ledger.post_refund(r, refunded_before=p.amount_refunded, now=now)
         p.amount_refunded += amount
         p.save(update_fields=["amount_refunded", "updated_at"])
         publish(

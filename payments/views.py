@@ -1,49 +1,413 @@
-"""Dashboard pages of the payments app: payments, payment detail, customers, API reference."""
+"""Dashboard pages of the payments app: the back office (payments, detail and timeline, refunds,
+customers, balance and payouts, disputes, accounting exports) and the API reference.
 
-from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, render
+Views stay thin: parse, check the role, call a service, render. Lists use keyset pages and
+exports stream (payments.back_office).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.db import IntegrityError, transaction
+from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from merchants import roles
 from merchants.decorators import dashboard_view
+from notifications.models import Event
+from payplug.ids import random_base62
 
-from .models import Customer, Payment
+from . import back_office, disputes, ledger, payouts, reports, services
+from .acquirers.base import AcquirerUnavailable
+from .errors import PaymentError
+from .models import (
+    AccountingReport,
+    Card,
+    Customer,
+    Dispute,
+    IdempotencyRecord,
+    LedgerTransaction,
+    Payment,
+    Payout,
+    ScheduledChargeback,
+)
+
+RISK_PANEL = "dashboard/fragment_risk_panel.html"
 
 
 def _tenant(request, model):
     return model.objects.for_tenant(request.dashboard.merchant, request.dashboard.is_live)
 
 
+def _actor(request) -> str:
+    return f"dashboard {request.user.email}"
+
+
+# --- payments --------------------------------------------------------------------------------------
+
+
 @dashboard_view(roles.VIEW_PAYMENTS)
 def payments(request):
-    queryset = _tenant(request, Payment).order_by("-created_at", "-id")
-    status = request.GET.get("status")
-    if status in Payment.Status.values:
-        queryset = queryset.filter(status=status)
-    page = Paginator(queryset, 50).get_page(request.GET.get("page"))
+    filters = back_office.parse_filters(request.GET)
+    queryset = back_office.filter_payments(_tenant(request, Payment), filters)
+    page, next_cursor = back_office.keyset_page(queryset, request.GET.get("after"))
     return render(
-        request, "dashboard/payments.html", {"page": page, "statuses": Payment.Status.choices, "status": status}
+        request,
+        "dashboard/payments.html",
+        {
+            "page": page,
+            "next_cursor": next_cursor,
+            "is_first_page": not request.GET.get("after"),
+            "filters": filters,
+            "filter_items": filters.query_items(),
+            "statuses": Payment.Status.choices,
+            "can_export": request.dashboard.can(roles.EXPORT),
+        },
     )
+
+
+@dashboard_view(roles.EXPORT)
+def payments_export(request):
+    """The filtered payments as CSV, streamed in keyset chunks: constant memory at any size."""
+    filters = back_office.parse_filters(request.GET)
+    queryset = back_office.filter_payments(_tenant(request, Payment), filters)
+    mode = "live" if request.dashboard.is_live else "test"
+    response = StreamingHttpResponse(
+        reports.stream_csv(back_office.export_rows(queryset)), content_type="text/csv; charset=utf-8"
+    )
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    response["Content-Disposition"] = f'attachment; filename="payments-{mode}-{stamp}.csv"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _risk_panel() -> str | None:
+    """The fraud engineer's fragment, when installed (read only through the template)."""
+    try:
+        get_template(RISK_PANEL)
+    except TemplateDoesNotExist:
+        return None
+    return RISK_PANEL
+
+
+def timeline(payment: Payment, attempts, refunds, dispute, events) -> list[dict]:
+    items = [{"at": payment.created_at, "kind": "created", "label": _("Payment created"), "detail": payment.source}]
+    for attempt in attempts:
+        detail = f"{attempt.card_brand} •••• {attempt.card_last4}" + (" · 3-D Secure" if attempt.is_3ds else "")
+        items.append({"at": attempt.created_at, "kind": "attempt", "label": _("Card attempt"), "detail": detail})
+        if attempt.failure_code:
+            items.append(
+                {
+                    "at": attempt.updated_at,
+                    "kind": "failed",
+                    "label": _("Attempt failed"),
+                    "detail": f"{attempt.failure_code}: {attempt.failure_message}",
+                }
+            )
+    if payment.authorized_at:
+        items.append({"at": payment.authorized_at, "kind": "authorized", "label": _("Authorised"), "detail": ""})
+    if payment.paid_at:
+        items.append({"at": payment.paid_at, "kind": "captured", "label": _("Captured (paid)"), "detail": ""})
+    for refund in refunds:
+        items.append(
+            {
+                "at": refund.created_at,
+                "kind": "refund",
+                "label": _("Refunded %(amount)s") % {"amount": refund.amount_display},
+                "detail": f"{refund.public_id} {refund.created_by}".strip(),
+            }
+        )
+    if dispute is not None:
+        items.append(
+            {
+                "at": dispute.created_at,
+                "kind": "dispute",
+                "label": _("Dispute opened: %(amount)s") % {"amount": dispute.amount_display},
+                "detail": dispute.get_reason_display(),
+            }
+        )
+        if dispute.evidence_submitted_at:
+            items.append(
+                {"at": dispute.evidence_submitted_at, "kind": "dispute", "label": _("Evidence submitted"), "detail": ""}
+            )
+        if dispute.closed_at:
+            items.append(
+                {
+                    "at": dispute.closed_at,
+                    "kind": "dispute",
+                    "label": _("Dispute %(status)s") % {"status": dispute.get_status_display()},
+                    "detail": "",
+                }
+            )
+    for event in events:
+        items.append({"at": event.created_at, "kind": "event", "label": _("Notification"), "detail": event.type})
+    items.sort(key=lambda item: item["at"])
+    return items
 
 
 @dashboard_view(roles.VIEW_PAYMENTS)
 def payment_detail(request, payment_id):
     payment = get_object_or_404(_tenant(request, Payment), public_id=payment_id)
+    attempts = list(payment.attempts.order_by("created_at", "pk"))
+    refunds = list(payment.refunds.order_by("created_at", "pk"))
+    dispute = Dispute.objects.filter(payment=payment).first()
+    object_ids = [payment.public_id, *[r.public_id for r in refunds]]
+    events = list(Event.objects.filter(object_id__in=object_ids).order_by("created_at", "pk")[:200])
+    lines = list(LedgerTransaction.objects.filter(payment=payment).order_by("created_at", "pk"))
+    can_refund = (
+        request.dashboard.can(roles.REFUND)
+        and payment.status == Payment.Status.PAID
+        and not payment.dispute
+        and payment.remaining_amount > 0
+    )
+    scheduled = ScheduledChargeback.objects.filter(payment=payment, opened_at__isnull=True).first()
     return render(
         request,
         "dashboard/payment_detail.html",
         {
             "payment": payment,
-            "attempts": payment.attempts.order_by("created_at"),
-            "refunds": payment.refunds.order_by("created_at"),
+            "attempts": attempts,
+            "refunds": refunds,
+            "dispute": dispute,
+            "timeline": timeline(payment, attempts, refunds, dispute, events),
+            "lines": lines,
+            "risk_panel": _risk_panel(),
+            "can_refund": can_refund,
+            "scheduled_chargeback": scheduled,
+            "can_simulate_chargeback": not payment.is_live
+            and payment.status == Payment.Status.PAID
+            and dispute is None
+            and request.dashboard.can(roles.REFUND),
         },
     )
 
 
+@dashboard_view(roles.REFUND)
+def refund_confirm(request, payment_id):
+    """Two steps: GET the confirmation page (it carries a fresh form token), POST to refund.
+
+    The token is claimed as an idempotency record (unique per merchant and mode) before the refund,
+    so a double submit, a reload or two tabs refund once."""
+    payment = get_object_or_404(_tenant(request, Payment), public_id=payment_id)
+    if request.method == "POST":
+        return _refund_post(request, payment)
+    amount = request.GET.get("amount", "").strip()
+    context = {"payment": payment, "token": random_base62(24), "amount": amount, "error": None}
+    if amount:
+        try:
+            context["amount_cents"] = back_office.parse_money(amount)
+        except ValueError:
+            context["error"] = _("Enter an amount in euros, e.g. 12.50.")
+    else:
+        context["amount_cents"] = payment.remaining_amount
+        context["amount"] = back_office.cents_to_text(payment.remaining_amount)
+    return render(request, "dashboard/payments_refund.html", context)
+
+
+def _refund_post(request, payment):
+    token = request.POST.get("token", "")
+    if not token or len(token) > 64:
+        messages.error(request, _("The form expired; try again."))
+        return redirect("dashboard:payment", payment.public_id)
+    try:
+        amount = back_office.parse_money(request.POST.get("amount", ""))
+    except ValueError:
+        messages.error(request, _("Enter an amount in euros, e.g. 12.50."))
+        return redirect("dashboard:payment", payment.public_id)
+    key = f"dashboard-refund:{token}"
+    merchant, is_live = request.dashboard.merchant, request.dashboard.is_live
+    try:
+        with transaction.atomic():
+            record = IdempotencyRecord.objects.create(
+                merchant=merchant, is_live=is_live, key=key, request_hash=f"{payment.public_id}:{amount}"
+            )
+    except IntegrityError:
+        messages.info(request, _("This refund was already submitted; it was made once."))
+        return redirect("dashboard:payment", payment.public_id)
+    try:
+        refund = services.refund(payment, amount, idempotency_key=key, created_by=_actor(request))
+    except PaymentError as exc:
+        IdempotencyRecord.objects.filter(pk=record.pk).update(
+            status_code=400, response_body={"code": exc.code, "message": exc.message}, completed_at=timezone.now()
+        )
+        messages.error(request, exc.message)
+        return redirect("dashboard:payment", payment.public_id)
+    except AcquirerUnavailable:
+        IdempotencyRecord.objects.filter(pk=record.pk).delete()  # nothing happened: the same form may retry
+        messages.error(request, _("The acquirer is unavailable; nothing was refunded. Try again in a moment."))
+        return redirect("dashboard:payment", payment.public_id)
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        status_code=201, response_body={"refund": refund.public_id}, completed_at=timezone.now()
+    )
+    messages.success(
+        request, _("Refunded %(amount)s (%(id)s).") % {"amount": refund.amount_display, "id": refund.public_id}
+    )
+    return redirect("dashboard:payment", payment.public_id)
+
+
+@require_POST
+@dashboard_view(roles.REFUND)
+def simulate_chargeback(request, payment_id):
+    """Test mode only: open the sandbox chargeback now instead of waiting for it."""
+    payment = get_object_or_404(_tenant(request, Payment), public_id=payment_id, is_live=False)
+    try:
+        if ScheduledChargeback.objects.filter(payment=payment, opened_at__isnull=True).exists():
+            disputes.open_scheduled(payment.pk, force=True)
+        else:
+            disputes.open_dispute(payment, Dispute.Reason.FRAUDULENT)
+    except PaymentError as exc:
+        messages.error(request, exc.message)
+    return redirect("dashboard:payment", payment.public_id)
+
+
+# --- customers -------------------------------------------------------------------------------------
+
+
 @dashboard_view(roles.VIEW_CUSTOMERS)
 def customers(request):
-    queryset = _tenant(request, Customer).alive().order_by("-created_at", "-id")
-    page = Paginator(queryset, 50).get_page(request.GET.get("page"))
-    return render(request, "dashboard/customers.html", {"page": page})
+    queryset = _tenant(request, Customer).alive()
+    q = request.GET.get("q", "").strip()[:255]
+    if q:
+        queryset = queryset.filter(public_id=q) if q.startswith("cus_") else queryset.filter(email__iexact=q)
+    page, next_cursor = back_office.keyset_page(queryset, request.GET.get("after"))
+    return render(request, "dashboard/customers.html", {"page": page, "next_cursor": next_cursor, "q": q})
+
+
+@dashboard_view(roles.VIEW_CUSTOMERS)
+def customer_detail(request, customer_id):
+    customer = get_object_or_404(_tenant(request, Customer).alive(), public_id=customer_id)
+    cards = _tenant(request, Card).alive().filter(customer=customer).order_by("-created_at")
+    recent = _tenant(request, Payment).filter(customer_public_id=customer.public_id).order_by("-created_at", "-id")
+    return render(
+        request,
+        "dashboard/customers_detail.html",
+        {"customer": customer, "cards": cards, "payments": recent[:20]},
+    )
+
+
+# --- balance, payouts, accounting exports -----------------------------------------------------------
+
+
+@dashboard_view(roles.VIEW_BALANCE)
+def balance(request):
+    merchant, is_live = request.dashboard.merchant, request.dashboard.is_live
+    series = back_office.daily_series(merchant.pk, is_live)
+    schedule = ledger.settings_for(merchant)
+    return render(
+        request,
+        "dashboard/balance.html",
+        {
+            "balances": ledger.balances(merchant.pk, is_live),
+            "schedule": schedule,
+            "chart": back_office.chart_svg(series),
+            "series": series,
+            "payouts": _tenant(request, Payout).order_by("-created_at", "-id")[:20],
+            "reports": _tenant(request, AccountingReport).order_by("-created_at", "-id")[:10],
+            "can_export": request.dashboard.can(roles.EXPORT),
+            "today": timezone.now().date(),
+            "month_ago": timezone.now().date() - timedelta(days=30),
+        },
+    )
+
+
+@dashboard_view(roles.VIEW_BALANCE)
+def payout_detail(request, payout_id):
+    payout = get_object_or_404(_tenant(request, Payout), public_id=payout_id)
+    return render(request, "dashboard/payouts_detail.html", {"payout": payout, "lines": payouts.payout_lines(payout)})
+
+
+@require_POST
+@dashboard_view(roles.EXPORT)
+def accounting_export(request):
+    """The dashboard's accounting export: the same report as POST /v1/accounting_reports."""
+    from datetime import date
+
+    try:
+        start = date.fromisoformat(request.POST.get("start_date", ""))
+        end = date.fromisoformat(request.POST.get("end_date", ""))
+    except ValueError:
+        messages.error(request, _("Enter both dates as YYYY-MM-DD."))
+        return redirect("dashboard:balance")
+    today = timezone.now().date()
+    if end < start:
+        messages.error(request, _("The end date must not be before the start date."))
+    elif end > today:
+        messages.error(request, _("The end date must not be after today (UTC)."))
+    elif (end - start).days >= reports.MAX_DAYS:
+        messages.error(request, _("The range must not exceed 366 days."))
+    else:
+        reports.create_report(
+            request.dashboard.merchant, request.dashboard.is_live, start, end, None, created_by=_actor(request)
+        )
+        messages.success(request, _("The report is being prepared; it appears below when ready."))
+    return redirect("dashboard:balance")
+
+
+@dashboard_view(roles.EXPORT)
+def accounting_download(request, report_id):
+    report = get_object_or_404(_tenant(request, AccountingReport), public_id=report_id)
+    if report.current_status() != AccountingReport.Status.AVAILABLE or not report.file:
+        raise Http404
+    response = FileResponse(report.file.open("rb"), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="accounting-report-{report.public_id}.csv"'
+    return response
+
+
+def accounting_report_file(request, token):
+    """The API's temporary link (spec §11): no login, a signature that expires with the file."""
+    from .api.reports import report_file
+
+    return report_file(request, token)
+
+
+# --- disputes --------------------------------------------------------------------------------------
+
+
+@dashboard_view(roles.VIEW_PAYMENTS)
+def dispute_list(request):
+    queryset = _tenant(request, Dispute).select_related("payment")
+    page, next_cursor = back_office.keyset_page(queryset, request.GET.get("after"))
+    return render(request, "dashboard/disputes.html", {"page": page, "next_cursor": next_cursor})
+
+
+@dashboard_view(roles.VIEW_PAYMENTS)
+def dispute_detail(request, dispute_id):
+    dispute = get_object_or_404(_tenant(request, Dispute).select_related("payment"), public_id=dispute_id)
+    can_respond = request.dashboard.can(roles.REFUND) and dispute.status == Dispute.Status.NEEDS_RESPONSE
+    if request.method == "POST":
+        if not request.dashboard.can(roles.REFUND):
+            raise Http404
+        action = request.POST.get("action")
+        try:
+            if action == "upload" and can_respond:
+                upload = request.FILES.get("file")
+                if upload is None:
+                    raise PaymentError("invalid_request", _("Choose a file to upload."))
+                upload._original_name = upload.name
+                disputes.add_evidence(dispute, upload, uploaded_by=_actor(request))
+                messages.success(request, _("Evidence uploaded."))
+            elif action == "submit" and can_respond:
+                disputes.submit_evidence(dispute, request.POST.get("text", ""))
+                messages.success(request, _("Evidence submitted: the card scheme reviews it."))
+            elif action in ("won", "lost") and not dispute.is_live and dispute.is_open:
+                disputes.close(dispute, won=action == "won")  # test mode: simulate the scheme's verdict
+            else:
+                messages.error(request, _("This action is not available."))
+        except PaymentError as exc:
+            messages.error(request, exc.message)
+        return redirect("dashboard:dispute", dispute.public_id)
+    return render(
+        request,
+        "dashboard/disputes_detail.html",
+        {"dispute": dispute, "evidence": dispute.evidence.order_by("created_at"), "can_respond": can_respond},
+    )
 
 
 @dashboard_view(roles.VIEW_DEVELOPERS)

@@ -67,6 +67,22 @@ def _finite_float(text: str) -> float:
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
 
 
+MAX_JSON_DEPTH = 32  # objects and arrays inside one another; deeper bodies are refused before any work
+
+
+def _too_deep(data, limit: int = MAX_JSON_DEPTH) -> bool:
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
+
+
 def parse_json_object(raw: bytes) -> dict:
     if len(raw) > settings.API_MAX_BODY_BYTES:
         raise ApiError("payload_too_large", "The request body is larger than 64 KiB.", status=413)
@@ -76,10 +92,12 @@ def parse_json_object(raw: bytes) -> dict:
         data = json.loads(raw.decode("utf-8"), parse_constant=_not_json, parse_float=_finite_float)
         if _SURROGATE_ESCAPE.search(raw):
             json.dumps(data, ensure_ascii=False).encode("utf-8")  # lone surrogates cannot be stored or sent
-    except (UnicodeError, ValueError) as exc:
+    except (UnicodeError, ValueError, RecursionError) as exc:
         raise ApiError("invalid_json", "The request body is not valid JSON.") from exc
     if not isinstance(data, dict):
         raise ApiError("invalid_json", "The request body must be a JSON object.")
+    if _too_deep(data):
+        raise ApiError("invalid_json", f"The request body is nested more than {MAX_JSON_DEPTH} levels deep.")
     return data
 
 

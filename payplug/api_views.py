@@ -33,7 +33,7 @@ class ApiView(APIView):
     def initial(self, request, *args, **kwargs):
         try:
             super().initial(request, *args, **kwargs)
-        except (exceptions.NotAuthenticated, exceptions.AuthenticationFailed):
+        except (exceptions.NotAuthenticated, exceptions.AuthenticationFailed, exceptions.PermissionDenied):
             self._limit(request, "ip:" + _client_ip(request))
             raise
         self._limit(request, f"key:{request.auth.key.pk}")

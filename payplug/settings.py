@@ -168,6 +168,14 @@ CELERY_BEAT_SCHEDULE: dict = {
     "notifications-sweep": {"task": "notifications.sweep", "schedule": 15.0},
     # Hourly, but each member gets yesterday's summary once (the first run after midnight UTC).
     "notifications-daily-summaries": {"task": "notifications.send_daily_summaries", "schedule": 3600.0},
+    # Merchant money (issue 7). Settlement is cumulative and payouts are unique per merchant and
+    # day, so every run is safe to repeat; the payout job runs hourly and pays each merchant once a day.
+    "payments-settle-due": {"task": "payments.settle_due", "schedule": 600.0},
+    "payments-run-payouts": {"task": "payments.run_payouts", "schedule": 3600.0},
+    "payments-confirm-sandbox-payouts": {"task": "payments.confirm_sandbox_payouts", "schedule": 300.0},
+    "payments-open-due-chargebacks": {"task": "payments.open_due_chargebacks", "schedule": 30.0},
+    "payments-expire-overdue-disputes": {"task": "payments.expire_overdue_disputes", "schedule": 3600.0},
+    "payments-generate-pending-reports": {"task": "payments.generate_pending_reports", "schedule": 120.0},
 }
 
 # --- Security -----------------------------------------------------------------------
@@ -281,6 +289,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "payments.api.schema.strip_trailing_slashes",
+    ],
 }
 API_MAX_BODY_BYTES = 64 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -334,3 +346,16 @@ API_KEY_ROLL_GRACE_HOURS = env.int("API_KEY_ROLL_GRACE_HOURS", default=24)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
 METRICS_ALLOW_PRIVATE = env.bool("METRICS_ALLOW_PRIVATE", default=True)
+
+# --- Money: payouts, disputes, checkout limits ----------------------------------------
+# The platform's own account that SEPA payout batches are debited from (pain.001 debtor).
+PAYOUT_DEBTOR_NAME = env.str("PAYOUT_DEBTOR_NAME", default="PayPlatform SAS")
+PAYOUT_DEBTOR_IBAN = env.str("PAYOUT_DEBTOR_IBAN", default="FR7630006000011234567890189")
+PAYOUT_DEBTOR_BIC = env.str("PAYOUT_DEBTOR_BIC", default="AGRIFRPPXXX")
+# Test mode: when the sandbox confirms payouts, and how long after capture its chargeback card disputes.
+SANDBOX_PAYOUT_CONFIRM_MINUTES = env.int("SANDBOX_PAYOUT_CONFIRM_MINUTES", default=10)
+SANDBOX_CHARGEBACK_DELAY_SECONDS = env.int("SANDBOX_CHARGEBACK_DELAY_SECONDS", default=300)
+# Card-testing protection on the hosted page (per hour).
+CHECKOUT_CARD_LIMIT_PER_PAYMENT = env.int("CHECKOUT_CARD_LIMIT_PER_PAYMENT", default=10)
+CHECKOUT_CARD_LIMIT_PER_IP = env.int("CHECKOUT_CARD_LIMIT_PER_IP", default=30)
+CHECKOUT_CREATE_LIMIT_PER_IP = env.int("CHECKOUT_CREATE_LIMIT_PER_IP", default=60)

@@ -13,6 +13,8 @@ dashboard_patterns = [
     path("", include("merchants.urls_dashboard")),
     path("", include("payments.urls_dashboard")),
     path("", include("notifications.urls_dashboard")),
+    path("", include("payments.urls_links")),
+    path("", include("fraud.urls_dashboard")),
 ]
 
 urlpatterns = [
@@ -26,6 +28,7 @@ urlpatterns = [
     path("v1/", include("payments.api.urls")),
     re_path(r"^v1(?:/.*)?$", UnknownRoute.as_view()),
     path("pay/", include(("payments.checkout_urls", "checkout"))),
+    path("l/", include(("payments.link_urls", "links"))),
     path("", include("merchants.urls")),
     re_path(r"^$", views.root, name="root"),
 ]

@@ -57,6 +57,10 @@ def _fresh_caches():
 
     keyring.reset_cache()
     ratelimit.reset()
+    # The fraud engine's in-memory feature store would carry one test's velocity into the next.
+    from fraud.features import set_default_store
+
+    set_default_store(None)
     yield
     cache.clear()
 

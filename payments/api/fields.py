@@ -35,6 +35,9 @@ class MetadataField(serializers.Field):
                 raise serializers.ValidationError(f"{key}: string values are limited to 500 characters.")
             if isinstance(value, float) and value != value:  # NaN cannot be stored or returned as JSON
                 raise serializers.ValidationError(f"{key}: must be a finite number.")
+            if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
+                # MySQL's JSON would keep a larger integer only as an approximate float
+                raise serializers.ValidationError(f"{key}: integers must fit in 64 bits.")
         return data
 
     def to_representation(self, value):

@@ -4,7 +4,7 @@ from django.urls import re_path
 from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
 from drf_spectacular.views import SpectacularAPIView
 
-from . import views
+from . import reports, views
 
 ID = r"(?P<{}>[^/]+)"
 
@@ -26,6 +26,12 @@ urlpatterns = [
         name="api_customer_card",
     ),
     re_path(rf"^cards/{ID.format('card_id')}/?$", views.CardDetail.as_view(), name="api_card"),
+    re_path(r"^accounting_reports/?$", reports.AccountingReportCreate.as_view(), name="api_accounting_reports"),
+    re_path(
+        rf"^accounting_reports/{ID.format('report_id')}/?$",
+        reports.AccountingReportDetail.as_view(),
+        name="api_accounting_report",
+    ),
 ]
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+import re
+
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
@@ -14,6 +15,7 @@ from ..acquirers.base import AcquirerUnavailable
 from ..models import Card, Customer, Payment, Refund
 from . import schema
 from .idempotency import idempotent
+from .schema import api_operation
 from .serializers import (
     CardAttachSerializer,
     CustomerSerializer,
@@ -22,10 +24,7 @@ from .serializers import (
     RefundCreateSerializer,
 )
 
-PAGE_PARAMETERS = [
-    OpenApiParameter("page", int, description="0-based page number", required=False),
-    OpenApiParameter("per_page", int, description="items per page (1-100, default 10)", required=False),
-]
+PAGE_PARAMETERS = [schema.PAGE_PARAMETER, schema.per_page_parameter(10)]
 
 
 def parse_paging(request, default_per_page: int = 10) -> tuple[int, int]:
@@ -35,9 +34,10 @@ def parse_paging(request, default_per_page: int = 10) -> tuple[int, int]:
         if raw is None or raw == "":
             values[name] = default
             continue
-        try:
-            values[name] = int(raw)
-        except ValueError:
+        text = raw.strip()
+        try:  # ASCII digits only: int() would also take "1_000" and other scripts' digits
+            values[name] = int(text) if re.fullmatch(r"-?[0-9]+", text) else None
+        except ValueError:  # more digits than Python converts
             values[name] = None
         if values[name] is None or values[name] < 0 or (name == "per_page" and not 1 <= values[name] <= 100):
             rule = "an integer >= 0" if name == "page" else "an integer between 1 and 100"
@@ -45,10 +45,13 @@ def parse_paging(request, default_per_page: int = 10) -> tuple[int, int]:
     return values["page"], values["per_page"]
 
 
+MAX_OFFSET = 2**62  # databases take 64-bit offsets: any page further than this is past the end
+
+
 def paginate(request, queryset, render, default_per_page: int = 10) -> dict:
     page, per_page = parse_paging(request, default_per_page)
     start = page * per_page
-    items = list(queryset.order_by("-created_at", "-id")[start : start + per_page + 1])
+    items = list(queryset.order_by("-created_at", "-id")[start : start + per_page + 1]) if start <= MAX_OFFSET else []
     has_more = len(items) > per_page
     items = items[:per_page]
     return {
@@ -103,14 +106,18 @@ class PaymentsApiView(ApiView):
 
 
 class PaymentListCreate(PaymentsApiView):
-    @extend_schema(operation_id="payments_list", parameters=PAGE_PARAMETERS,
-                   responses={200: schema.PaymentList}, tags=["payments"])
+    @api_operation("payments_list", "payments", "List payments", schema.PaymentList,
+                   description="The caller's payments in its mode, newest first.", parameters=PAGE_PARAMETERS,
+                   errors=(400, 401, 403, 429))
     def get(self, request):
         queryset = self.tenant(Payment).select_related("card")
         return Response(paginate(request, queryset, representations.payment))
 
-    @extend_schema(operation_id="payments_create", request=PaymentCreateSerializer,
-                   responses={201: schema.PaymentObject}, tags=["payments"])
+    @api_operation("payments_create", "payments", "Create a payment", schema.Payment, status=201,
+                   description="A hosted-page payment (the shopper pays at `hosted_payment.payment_url`), or a "
+                               "one-click payment with a saved card (`payment_method`).",
+                   request=PaymentCreateSerializer, errors=(400, 401, 403, 409, 413, 429, 503),
+                   examples=schema.PAYMENT_CREATE_EXAMPLES)
     @idempotent
     def post(self, request):
         data = self.validated(PaymentCreateSerializer)
@@ -149,12 +156,16 @@ class PaymentListCreate(PaymentsApiView):
 
 
 class PaymentDetail(PaymentsApiView):
-    @extend_schema(operation_id="payments_retrieve", responses={200: schema.PaymentObject}, tags=["payments"])
+    @api_operation("payments_retrieve", "payments", "Retrieve a payment", schema.Payment,
+                   parameters=[schema.PAYMENT_ID], success_examples=[schema.PAYMENT_EXAMPLE])
     def get(self, request, payment_id):
         return Response(representations.payment(self.get_payment(payment_id)))
 
-    @extend_schema(operation_id="payments_update", request=PaymentUpdateSerializer,
-                   responses={200: schema.PaymentObject}, tags=["payments"])
+    @api_operation("payments_update", "payments", "Abort or capture a payment", schema.Payment,
+                   description="`{\"abort\": true}` aborts a payment not paid yet; `{\"captured\": true}` "
+                               "captures an authorized deferred payment.",
+                   request=PaymentUpdateSerializer, parameters=[schema.PAYMENT_ID],
+                   errors=(*schema.WRITE_ERRORS, 503), examples=schema.PAYMENT_UPDATE_EXAMPLES)
     @idempotent
     def patch(self, request, payment_id):
         payment = self.get_payment(payment_id)
@@ -167,15 +178,17 @@ class PaymentDetail(PaymentsApiView):
 
 
 class RefundListCreate(PaymentsApiView):
-    @extend_schema(operation_id="refunds_list", parameters=PAGE_PARAMETERS,
-                   responses={200: schema.RefundList}, tags=["refunds"])
+    @api_operation("refunds_list", "refunds", "List the refunds of a payment", schema.RefundList,
+                   parameters=[schema.PAYMENT_ID, schema.PAGE_PARAMETER, schema.per_page_parameter(100)])
     def get(self, request, payment_id):
         payment = self.get_payment(payment_id)
         queryset = Refund.objects.filter(payment=payment).select_related("payment")
         return Response(paginate(request, queryset, representations.refund, default_per_page=100))
 
-    @extend_schema(operation_id="refunds_create", request=RefundCreateSerializer,
-                   responses={201: schema.RefundObject}, tags=["refunds"])
+    @api_operation("refunds_create", "refunds", "Refund a payment", schema.Refund, status=201,
+                   description="Refunds a paid payment, partially or (without `amount`) totally.",
+                   request=RefundCreateSerializer, parameters=[schema.PAYMENT_ID],
+                   errors=(*schema.WRITE_ERRORS, 503), examples=schema.REFUND_CREATE_EXAMPLES)
     @idempotent
     def post(self, request, payment_id):
         payment = self.get_payment(payment_id)
@@ -188,7 +201,8 @@ class RefundListCreate(PaymentsApiView):
 
 
 class RefundDetail(PaymentsApiView):
-    @extend_schema(operation_id="refunds_retrieve", responses={200: schema.RefundObject}, tags=["refunds"])
+    @api_operation("refunds_retrieve", "refunds", "Retrieve a refund", schema.Refund,
+                   parameters=[schema.PAYMENT_ID, schema.REFUND_ID])
     def get(self, request, payment_id, refund_id):
         payment = self.get_payment(payment_id)
         refund = Refund.objects.filter(payment=payment, public_id=refund_id).select_related("payment").first()
@@ -201,13 +215,14 @@ class RefundDetail(PaymentsApiView):
 
 
 class CustomerListCreate(PaymentsApiView):
-    @extend_schema(operation_id="customers_list", parameters=PAGE_PARAMETERS,
-                   responses={200: schema.CustomerList}, tags=["customers"])
+    @api_operation("customers_list", "customers", "List customers", schema.CustomerList,
+                   parameters=PAGE_PARAMETERS, errors=(400, 401, 403, 429))
     def get(self, request):
         return Response(paginate(request, self.tenant(Customer).alive(), representations.customer))
 
-    @extend_schema(operation_id="customers_create", request=CustomerSerializer,
-                   responses={201: schema.CustomerObject}, tags=["customers"])
+    @api_operation("customers_create", "customers", "Create a customer", schema.Customer, status=201,
+                   request=CustomerSerializer, errors=(400, 401, 403, 409, 413, 429),
+                   examples=schema.CUSTOMER_CREATE_EXAMPLES)
     @idempotent
     def post(self, request):
         data = dict(self.validated(CustomerSerializer))
@@ -217,12 +232,16 @@ class CustomerListCreate(PaymentsApiView):
 
 
 class CustomerDetail(PaymentsApiView):
-    @extend_schema(operation_id="customers_retrieve", responses={200: schema.CustomerObject}, tags=["customers"])
+    @api_operation("customers_retrieve", "customers", "Retrieve a customer", schema.Customer,
+                   parameters=[schema.CUSTOMER_ID])
     def get(self, request, customer_id):
         return Response(representations.customer(self.get_customer(customer_id)))
 
-    @extend_schema(operation_id="customers_update", request=CustomerSerializer(partial=True),
-                   responses={200: schema.CustomerObject}, tags=["customers"])
+    @api_operation("customers_update", "customers", "Update a customer", schema.Customer,
+                   description="Any subset of the fields; `null` clears an optional field; `metadata` replaces "
+                               "the whole object.",
+                   request=CustomerSerializer(partial=True), parameters=[schema.CUSTOMER_ID],
+                   errors=schema.WRITE_ERRORS)
     @idempotent
     def patch(self, request, customer_id):
         customer = self.get_customer(customer_id)
@@ -234,7 +253,8 @@ class CustomerDetail(PaymentsApiView):
         customer = services.update_customer(customer, fields)
         return Response(representations.customer(customer))
 
-    @extend_schema(operation_id="customers_delete", responses={200: schema.Deleted}, tags=["customers"])
+    @api_operation("customers_delete", "customers", "Delete a customer and its saved cards",
+                   schema.CustomerDeleted, parameters=[schema.CUSTOMER_ID])
     def delete(self, request, customer_id):
         customer = self.get_customer(customer_id)
         services.delete_customer(customer)
@@ -245,15 +265,16 @@ class CustomerDetail(PaymentsApiView):
 
 
 class CustomerCards(PaymentsApiView):
-    @extend_schema(operation_id="customer_cards_list", parameters=PAGE_PARAMETERS,
-                   responses={200: schema.CardList}, tags=["cards"])
+    @api_operation("customer_cards_list", "cards", "List a customer's saved cards", schema.CardList,
+                   parameters=[schema.CUSTOMER_ID, *PAGE_PARAMETERS])
     def get(self, request, customer_id):
         customer = self.get_customer(customer_id)
         queryset = self.tenant(Card).alive().filter(customer=customer).select_related("customer")
         return Response(paginate(request, queryset, representations.card))
 
-    @extend_schema(operation_id="customer_cards_attach", request=CardAttachSerializer,
-                   responses={201: schema.CardObject}, tags=["cards"])
+    @api_operation("customer_cards_attach", "cards", "Attach a saved card to a customer", schema.Card,
+                   status=201, description="Attaches a card saved earlier by a payment without a customer.",
+                   request=CardAttachSerializer, parameters=[schema.CUSTOMER_ID], errors=schema.WRITE_ERRORS)
     @idempotent
     def post(self, request, customer_id):
         customer = self.get_customer(customer_id)
@@ -275,11 +296,13 @@ class CustomerCardDetail(PaymentsApiView):
             raise NotFound()
         return card
 
-    @extend_schema(operation_id="customer_cards_retrieve", responses={200: schema.CardObject}, tags=["cards"])
+    @api_operation("customer_cards_retrieve", "cards", "Retrieve a customer's saved card", schema.Card,
+                   parameters=[schema.CUSTOMER_ID, schema.CARD_ID])
     def get(self, request, customer_id, card_id):
         return Response(representations.card(self.get_card(customer_id, card_id)))
 
-    @extend_schema(operation_id="customer_cards_delete", responses={200: schema.Deleted}, tags=["cards"])
+    @api_operation("customer_cards_delete", "cards", "Delete a customer's saved card", schema.CardDeleted,
+                   parameters=[schema.CUSTOMER_ID, schema.CARD_ID])
     def delete(self, request, customer_id, card_id):
         card = self.get_card(customer_id, card_id)
         services.delete_card(card)
@@ -293,11 +316,12 @@ class CardDetail(PaymentsApiView):
             raise NotFound()
         return card
 
-    @extend_schema(operation_id="cards_retrieve", responses={200: schema.CardObject}, tags=["cards"])
+    @api_operation("cards_retrieve", "cards", "Retrieve a saved card", schema.Card, parameters=[schema.CARD_ID])
     def get(self, request, card_id):
         return Response(representations.card(self.get_card(card_id)))
 
-    @extend_schema(operation_id="cards_delete", responses={200: schema.Deleted}, tags=["cards"])
+    @api_operation("cards_delete", "cards", "Delete a saved card", schema.CardDeleted,
+                   parameters=[schema.CARD_ID])
     def delete(self, request, card_id):
         card = self.get_card(card_id)
         services.delete_card(card)

@@ -166,6 +166,13 @@ OUTSIDE_VIEWPORT_JS = """() => {
 }"""
 
 
+
+def open_menu(page):
+    """On phones the dashboard menu starts folded (static/js/dashboard.js): unfold it like a user."""
+    menu = page.locator(".sidebar details.nav-toggle")
+    if menu.get_attribute("open") is None:
+        menu.locator("summary").click()
+
 def fits_phone_width(page) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"{page.url} is {width}px wide at {PHONE['width']}px"
@@ -244,6 +251,7 @@ def test_sign_up_to_a_working_test_key_at_phone_width(lang, new_page, shots, liv
     assert merchant.iban == "FR1420041010050500013M02606"
 
     # 5. Developers, through the navigation menu.
+    open_menu(page)
     page.get_by_role("navigation").get_by_role("link", name=text["developers"], exact=True).click()
     page.wait_for_url("**/dashboard/developers/")
     step(page, shots, "developers", text["developers"])
@@ -275,6 +283,7 @@ def test_sign_up_to_a_working_test_key_at_phone_width(lang, new_page, shots, liv
     assert refused.status_code == 401
 
     # 8. The payment shows in the dashboard, and the shopper pays on the hosted page in this language.
+    open_menu(page)
     page.get_by_role("navigation").get_by_role("link", name=text["payments"], exact=True).click()
     step(page, shots, "payments", text["payments"])
     assert page.get_by_role("link", name=payment["id"]).is_visible()
@@ -318,6 +327,7 @@ def test_language_switcher_at_phone_width(new_page, shots):
     with page.expect_navigation():
         page.get_by_role("button", name="Cambia", exact=True).click()
     step(page, shots, "home-es", "Le damos la bienvenida, Alice Shop")
+    open_menu(page)
     assert page.get_by_role("navigation").get_by_role("link", name="Inicio", exact=True).is_visible()
 
 

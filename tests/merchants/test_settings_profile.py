@@ -11,6 +11,7 @@ from merchants import roles
 from merchants.middleware import SESSION_MERCHANT
 from merchants.models import AuditLog, Membership, Merchant
 from tests import factories
+from tests.csp import assert_no_inline_script_or_style
 
 pytestmark = pytest.mark.django_db
 
@@ -337,8 +338,7 @@ def test_the_fields_have_autocomplete_attributes(alice_client):
 def test_the_page_has_no_inline_script_or_style(alice_client):
     content = alice_client.get(URL).content.decode()
 
-    assert "<script" not in content
-    assert "style=" not in content
+    assert_no_inline_script_or_style(content)
 
 
 # --- live-mode checklist and review ------------------------------------------------------------------

@@ -9,6 +9,7 @@ from merchants.models import Membership
 from notifications import services, signing
 from notifications.models import Delivery, EmailSubscription, IpnSecret, WebhookEndpoint
 from tests import factories
+from tests.csp import assert_no_inline_script_or_style
 
 from .helpers import dispatched, login, record_event
 
@@ -31,7 +32,7 @@ def create(client, url="https://hooks.shop.example/payplatform", types=("payment
 
 def assert_strict_csp_friendly(response):
     html = response.content.decode()
-    assert "<script" not in html and "style=" not in html and "<style" not in html
+    assert_no_inline_script_or_style(html)
 
 
 def test_creating_an_endpoint_shows_its_secret_once(owner, merchant_a):

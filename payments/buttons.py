@@ -1,0 +1,227 @@
+"""The embeddable pay button's public endpoint: POST /pay/button/<publishable key>/.
+
+static/js/paybutton.js, pasted into any page, asks this endpoint for a payment and opens its
+hosted page (lightbox, or a redirect on small screens). It is not the secret-key API:
+
+* only publishable keys (`pk_test_`/`pk_live_`) are accepted, and they can do nothing else;
+* only from the merchant's allowed origins (Merchant.allowed_origins): CORS headers name exactly
+  the caller's origin when it is allowed, and the preflight (OPTIONS) is answered the same way.
+  http://localhost origins work in test mode only; our own origin works in test mode only (the
+  dashboard's live preview);
+* each creation counts against a per-address rate limit.
+
+The key is in the path so that the preflight, which carries no body, can be checked too.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+
+from merchants.models import ApiKey, Merchant
+from merchants.services import Actor, client_ip, find_api_key, update_profile
+
+from . import display, guards, representations, services
+from .api.serializers import MAX_AMOUNT, MIN_AMOUNT
+
+MAX_BODY_BYTES = 4096
+MAX_ORIGINS = 20
+PREFLIGHT_MAX_AGE = 600
+
+
+# --- allowed origins ----------------------------------------------------------------------------------
+
+
+def clean_origin(text: str) -> str:
+    """'https://Shop.example.org/' -> 'https://shop.example.org'; raises ValidationError otherwise."""
+    raw = (text or "").strip()
+    parts = urlsplit(raw.rstrip("/"))
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if (
+        parts.scheme not in ("https", "http")
+        or not parts.hostname
+        or port == -1
+        or parts.path
+        or parts.query
+        or parts.fragment
+        or parts.username
+        or parts.password
+        or "*" in raw
+    ):
+        raise ValidationError(
+            _("%(origin)s is not an origin: write the scheme and host only, e.g. https://shop.example.org."),
+            params={"origin": raw[:100]},
+        )
+    origin = f"{parts.scheme}://{parts.hostname.lower()}"
+    if port and port != {"https": 443, "http": 80}[parts.scheme]:
+        origin += f":{port}"
+    if parts.scheme == "http" and not guards.is_loopback_origin(origin):
+        raise ValidationError(
+            _("%(origin)s: use https (plain http is accepted only for localhost, in test mode)."),
+            params={"origin": raw[:100]},
+        )
+    return origin
+
+
+def clean_origins(lines: list[str]) -> list[str]:
+    origins: list[str] = []
+    errors = []
+    for line in lines:
+        if not line.strip():
+            continue
+        try:
+            origin = clean_origin(line)
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+            continue
+        if origin not in origins:
+            origins.append(origin)
+    if len(origins) > MAX_ORIGINS:
+        errors.append(_("At most %(count)d origins.") % {"count": MAX_ORIGINS})
+    if errors:
+        raise ValidationError(errors)
+    return origins
+
+
+def update_allowed_origins(merchant: Merchant, actor: Actor, origins: list[str]) -> Merchant:
+    """The merchant's settings service does the write and the audit entry."""
+    return update_profile(merchant, actor, {"allowed_origins": clean_origins(origins)})
+
+
+def origin_allowed(request, merchant: Merchant, origin: str, is_live: bool) -> bool:
+    if not origin or origin == "null":
+        return False
+    origin = origin.lower().rstrip("/")
+    if not is_live and origin in guards.own_origins(request):
+        return True
+    allowed = {o.lower() for o in (merchant.allowed_origins or []) if isinstance(o, str)}
+    return origin in allowed and guards.origin_usable(origin, is_live)
+
+
+# --- the endpoint ------------------------------------------------------------------------------------
+
+
+def _publishable_key(raw: str) -> ApiKey | None:
+    if not (raw.startswith("pk_test_") or raw.startswith("pk_live_")):
+        return None
+    key = find_api_key(raw)
+    if key is None or key.kind != ApiKey.Kind.PUBLISHABLE:
+        return None
+    merchant = key.merchant
+    if merchant.status == Merchant.Status.SUSPENDED:
+        return None
+    if key.is_live and not merchant.live_enabled:
+        return None
+    return key
+
+
+def _cors(response, origin: str):
+    response["Access-Control-Allow-Origin"] = origin
+    response["Vary"] = "Origin"
+    return response
+
+
+def _error(code: str, message: str, status: int, origin: str | None = None):
+    response = JsonResponse({"object": "error", "code": code, "message": message}, status=status)
+    response["Cache-Control"] = "no-store"
+    response["Vary"] = "Origin"
+    return _cors(response, origin) if origin else response
+
+
+def _bounds(merchant: Merchant) -> tuple[int, int]:
+    return max(MIN_AMOUNT, merchant.min_amount), min(MAX_AMOUNT, merchant.max_amount)
+
+
+def _body(request) -> dict | None:
+    if len(request.body) > MAX_BODY_BYTES:
+        return None
+    try:
+        data = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _return_url(value, origin: str) -> str | None:
+    """Where the result page sends the shopper back: a page of the calling origin only."""
+    if not isinstance(value, str) or not value or len(value) > 2048:
+        return origin + "/"
+    parts = urlsplit(value)
+    if f"{parts.scheme}://{parts.netloc}".lower() != origin.lower():
+        return origin + "/"
+    return value
+
+
+@csrf_exempt  # cross-origin by design: the publishable key and the Origin are the checks
+def create_session(request, key):
+    origin = request.headers.get("Origin", "")
+    api_key = _publishable_key(key)
+    allowed = api_key is not None and origin_allowed(request, api_key.merchant, origin, api_key.is_live)
+    if request.method == "OPTIONS":
+        if not allowed:
+            return _error("origin_not_allowed", "This origin may not use this key.", 403)
+        response = _cors(HttpResponse(status=204), origin)
+        response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+        response["Access-Control-Allow-Headers"] = "Content-Type"
+        response["Access-Control-Max-Age"] = str(PREFLIGHT_MAX_AGE)
+        return response
+    if request.method != "POST":
+        response = _error("method_not_allowed", "Use POST.", 405, origin if allowed else None)
+        response["Allow"] = "POST, OPTIONS"
+        return response
+    if api_key is None:
+        return _error("invalid_key", "Unknown, revoked or non-publishable key.", 401)
+    if not allowed:
+        # No CORS header: the calling page cannot even read this answer.
+        return _error("origin_not_allowed", "This origin may not use this key.", 403)
+    merchant, is_live = api_key.merchant, api_key.is_live
+    limit = guards.payment_creation(request, "button")
+    if not limit.allowed:
+        response = _error("rate_limited", "Too many payments started from this address.", 429, origin)
+        response["Retry-After"] = str(limit.retry_after)
+        return response
+    data = _body(request)
+    if data is None:
+        return _error("invalid_request", "The body must be a JSON object.", 400, origin)
+    amount = data.get("amount")
+    low, high = _bounds(merchant)
+    if isinstance(amount, bool) or not isinstance(amount, int) or not low <= amount <= high:
+        language = display.shopper_language(request, data.get("language"))
+        message = _("Enter an amount between %(min)s and %(max)s.") % {
+            "min": display.format_amount(low, "EUR", language),
+            "max": display.format_amount(high, "EUR", language),
+        }
+        return _error("invalid_amount", message, 400, origin)
+    asked = data.get("language") if isinstance(data.get("language"), str) else ""
+    asked = asked.strip().lower()[:2] if asked.strip().lower()[:2] in display.SHOPPER_LANGUAGES else ""
+    language = display.shopper_language(request, asked)  # else the language of the shopper's browser
+    description = data.get("description") if isinstance(data.get("description"), str) else ""
+    return_url = _return_url(data.get("return_url"), origin)
+    payment = services.create_payment(
+        merchant,
+        is_live,
+        services.NewPayment(
+            amount=amount,
+            billing={"language": asked or None},
+            return_url=return_url,
+            cancel_url=return_url,
+            description=description.strip()[:255] or None,
+            metadata={"origin": origin[:255]},
+            source="button",
+            shopper_ip=client_ip(request),
+            shopper_language=language,
+        ),
+    )
+    response = JsonResponse(
+        {"object": "checkout_session", "payment_url": representations.hosted_payment_url(payment)}, status=201
+    )
+    response["Cache-Control"] = "no-store"
+    return _cors(response, origin)

@@ -1,0 +1,221 @@
+"""Disputes (chargebacks): opened by the card scheme, answered with evidence, won or lost.
+
+* Opening: the disputed amount (what the payment still holds: amount - refunded) and the dispute
+  fee leave the merchant's balance (ledger.post_chargeback), `payment.dispute` is set on the API
+  object and `payment.disputed` is published with an IPN of the payment.
+* The merchant uploads evidence before `evidence_due_by` and submits it: under review.
+* Outcome (the acquirer's verdict, entered by staff, or the sandbox in test mode): won -> the
+  amount comes back to the merchant; lost -> final, `payment.dispute_lost` is published (the
+  fraud engine learns it as a fraud label). No evidence by the deadline -> lost.
+
+In test mode the sandbox dispute card (4000 0000 0000 0259) schedules a chargeback
+SANDBOX_CHARGEBACK_DELAY after capture (a ScheduledChargeback row: a beat task opens it when due,
+and a countdown task too when a broker is configured; `open_scheduled` is idempotent).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from notifications.services import publish
+
+from . import ledger, representations
+from .errors import PaymentError
+from .models import Dispute, DisputeEvidence, Payment, SandboxOperation, ScheduledChargeback
+
+logger = logging.getLogger(__name__)
+Status = Dispute.Status
+
+SANDBOX_CHARGEBACK_DELAY = timedelta(seconds=getattr(settings, "SANDBOX_CHARGEBACK_DELAY_SECONDS", 300))
+RESPONSE_WINDOW = timedelta(days=10)
+EVIDENCE_MAX_BYTES = 5 * 1024 * 1024
+EVIDENCE_TYPES = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg", "text/plain": ".txt"}
+
+
+def _publish_payment(p: Payment, event_type: str, *, ipn: bool) -> None:
+    publish(
+        merchant=p.merchant,
+        is_live=p.is_live,
+        type=event_type,
+        object_type="payment",
+        object_id=p.public_id,
+        payload=representations.payment(p),
+        ipn_url=p.notification_url if ipn else None,
+    )
+
+
+# --- sandbox: the dispute card ---------------------------------------------------------------------
+
+
+def is_sandbox_dispute_card(p: Payment, attempt) -> bool:
+    if p.is_live or attempt is None:
+        return False
+    from .acquirers.sandbox import DISPUTE
+
+    return (
+        SandboxOperation.objects.filter(
+            idempotency_key=attempt.idempotency_key, kind="authorize", behaviour=DISPUTE
+        ).exists()
+        or SandboxOperation.objects.filter(
+            reference=attempt.acquirer_reference, kind="authorize", behaviour=DISPUTE
+        ).exists()
+    )
+
+
+def schedule_sandbox_chargeback(p: Payment, now=None) -> ScheduledChargeback:
+    """Called in the capture's transaction when the dispute test card was paid."""
+    now = now or timezone.now()
+    scheduled, _ = ScheduledChargeback.objects.get_or_create(
+        payment=p, defaults={"due_at": now + SANDBOX_CHARGEBACK_DELAY}
+    )
+    transaction.on_commit(lambda: _queue_countdown(p.pk))
+    return scheduled
+
+
+def _queue_countdown(payment_id: int) -> None:
+    from celery import current_app
+
+    if current_app.conf.task_always_eager:
+        return  # eager mode ignores countdowns: the beat task (or a manual trigger) opens it
+    from .tasks import open_scheduled_chargeback
+
+    try:
+        open_scheduled_chargeback.apply_async(args=[payment_id], countdown=SANDBOX_CHARGEBACK_DELAY.total_seconds())
+    except Exception:  # broker down: the beat task opens it when due
+        logger.warning("could not queue the sandbox chargeback of payment %s", payment_id, exc_info=True)
+
+
+def open_scheduled(payment_id: int, now=None, *, force: bool = False) -> Dispute | None:
+    """Open a scheduled sandbox chargeback if it is due (or at once with force)."""
+    now = now or timezone.now()
+    scheduled = ScheduledChargeback.objects.filter(payment_id=payment_id, opened_at__isnull=True).first()
+    if scheduled is None or (scheduled.due_at > now and not force):
+        return None
+    # Compare-and-set: one worker opens it.
+    if not ScheduledChargeback.objects.filter(pk=scheduled.pk, opened_at__isnull=True).update(opened_at=now):
+        return None
+    payment = Payment.objects.get(pk=payment_id)
+    return open_dispute(payment, Dispute.Reason.FRAUDULENT, now=now)
+
+
+def open_due_chargebacks(now=None) -> int:
+    """Beat task body: open every sandbox chargeback that is due."""
+    now = now or timezone.now()
+    due = ScheduledChargeback.objects.filter(opened_at__isnull=True, due_at__lte=now).values_list(
+        "payment_id", flat=True
+    )
+    return sum(1 for payment_id in list(due[:500]) if open_scheduled(payment_id, now) is not None)
+
+
+# --- transitions -----------------------------------------------------------------------------------
+
+
+def open_dispute(payment: Payment, reason: str, now=None) -> Dispute:
+    """A chargeback arrived for a paid payment. Idempotent: a second call returns the dispute."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        p = Payment.objects.select_for_update().get(pk=payment.pk)
+        existing = Dispute.objects.filter(payment=p).first()
+        if existing is not None:
+            return existing
+        if p.status != Payment.Status.PAID:
+            raise PaymentError("payment_not_paid", "Only a paid payment can be disputed.")
+        amount = p.amount - p.amount_refunded
+        if amount <= 0:
+            raise PaymentError("payment_refunded", "A fully refunded payment cannot be disputed.")
+        dispute = Dispute.objects.create(
+            merchant=p.merchant,
+            is_live=p.is_live,
+            payment=p,
+            amount=amount,
+            currency=p.currency,
+            fee=ledger.settings_for(p.merchant).dispute_fee,
+            reason=reason,
+            evidence_due_by=now + RESPONSE_WINDOW,
+            created_at=now,
+        )
+        ledger.post_chargeback(dispute, now)
+        p.dispute = {"amount": amount, "reason": reason, "created_at": int(now.timestamp())}
+        p.save(update_fields=["dispute", "updated_at"])
+        _publish_payment(p, "payment.disputed", ipn=True)
+    return dispute
+
+
+def add_evidence(dispute: Dispute, upload, uploaded_by: str = "") -> DisputeEvidence:
+    """Attach a file (PDF, PNG, JPEG or text, at most 5 MB) to an open dispute."""
+    if not dispute.is_open:
+        raise PaymentError("dispute_closed", "This dispute is closed; evidence can no longer be added.")
+    if dispute.status == Status.UNDER_REVIEW:
+        raise PaymentError("dispute_submitted", "The evidence was already submitted.")
+    content_type = (getattr(upload, "content_type", "") or "").split(";")[0].strip().lower()
+    if content_type not in EVIDENCE_TYPES:
+        raise PaymentError("invalid_request", "file: use a PDF, PNG, JPEG or text file.", details={"file": "type"})
+    if upload.size > EVIDENCE_MAX_BYTES:
+        raise PaymentError("invalid_request", "file: at most 5 MB.", details={"file": "too large"})
+    upload.name = f"{dispute.public_id}{EVIDENCE_TYPES[content_type]}"
+    return DisputeEvidence.objects.create(
+        dispute=dispute,
+        file=upload,
+        original_name=(getattr(upload, "_original_name", "") or upload.name)[:255],
+        content_type=content_type,
+        size=upload.size,
+        uploaded_by=uploaded_by[:255],
+    )
+
+
+def submit_evidence(dispute: Dispute, text: str, now=None) -> Dispute:
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Dispute.objects.select_for_update().get(pk=dispute.pk)
+        if locked.status == Status.UNDER_REVIEW:
+            return locked
+        if locked.status != Status.NEEDS_RESPONSE:
+            raise PaymentError("dispute_closed", "This dispute is closed.")
+        if locked.evidence_due_by <= now:
+            raise PaymentError("dispute_deadline_passed", "The deadline to answer this dispute has passed.")
+        if not text.strip() and not locked.evidence.exists():
+            raise PaymentError("invalid_request", "evidence: explain your case or upload a file first.")
+        locked.evidence_text = text.strip()[:20000]
+        locked.evidence_submitted_at = now
+        locked.status = Status.UNDER_REVIEW
+        locked.save(update_fields=["evidence_text", "evidence_submitted_at", "status"])
+    return locked
+
+
+def close(dispute: Dispute, won: bool, now=None) -> Dispute:
+    """The scheme's verdict. Won: the amount comes back; lost: final. Idempotent per outcome."""
+    now = now or timezone.now()
+    outcome = Status.WON if won else Status.LOST
+    with transaction.atomic():
+        p = Payment.objects.select_for_update().get(pk=dispute.payment_id)
+        locked = Dispute.objects.select_for_update().get(pk=dispute.pk)
+        if locked.status == outcome:
+            return locked
+        if not locked.is_open:
+            raise PaymentError("dispute_closed", f"This dispute is already {locked.status}.")
+        locked.status = outcome
+        locked.closed_at = now
+        locked.save(update_fields=["status", "closed_at"])
+        if won:
+            ledger.post_dispute_won(locked, now)
+            _publish_payment(p, "payment.dispute_won", ipn=False)
+        else:
+            ledger.post_dispute_lost(locked, now)
+            _publish_payment(p, "payment.dispute_lost", ipn=False)
+    return locked
+
+
+def expire_overdue(now=None) -> int:
+    """Beat task body: a dispute left without evidence past its deadline is lost."""
+    now = now or timezone.now()
+    overdue = Dispute.objects.filter(status=Status.NEEDS_RESPONSE, evidence_due_by__lte=now)
+    count = 0
+    for dispute in list(overdue[:500]):
+        close(dispute, won=False, now=now)
+        count += 1
+    return count

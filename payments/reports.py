@@ -1,0 +1,262 @@
+"""Accounting reports (spec §11): one CSV line per ledger movement of a merchant's balance.
+
+A report is created `pending`; a Celery task writes the file (streamed from the ledger in chunks,
+so memory stays flat whatever the range), marks it `available` for 24 hours behind a signed
+temporary URL, and publishes `accounting_report.available` with an IPN to its notification_url.
+After 24 hours the status reads `expired` and the URL is gone.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import tempfile
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.core.files import File
+from django.db import transaction
+from django.db.models import Sum
+from django.urls import reverse
+from django.utils import timezone
+
+from notifications.services import publish
+
+from . import ledger
+from .models import AccountingReport, LedgerAccount, LedgerEntry, LedgerTransaction
+
+logger = logging.getLogger(__name__)
+TxKind = LedgerTransaction.Kind
+
+FILE_LIFETIME = timedelta(hours=24)
+MAX_DAYS = 366
+SIGNING_SALT = "payments.accounting_report"
+COLUMNS = [
+    "operation_date",
+    "operation_type",
+    "object_id",
+    "payment_id",
+    "gross_amount",
+    "fee",
+    "net_amount",
+    "balance",
+    "currency",
+    "metadata",
+]
+# Movements of the merchant's balance (pending + available + reserve) and their report type;
+# settlements, reserve moves and payout confirmations move money between the merchant's own
+# accounts or the platform's and are not listed.
+OPERATION_TYPES = {
+    TxKind.CAPTURE: "payment",
+    TxKind.REFUND: "refund",
+    TxKind.FEE: "fee",
+    TxKind.CHARGEBACK: "chargeback",
+    TxKind.CHARGEBACK_REVERSAL: "chargeback",
+    TxKind.PAYOUT: "payout",
+    TxKind.PAYOUT_FAILED: "payout",
+}
+BALANCE_KINDS = (LedgerAccount.Kind.PENDING, LedgerAccount.Kind.AVAILABLE, LedgerAccount.Kind.RESERVE)
+
+
+def day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def opening_balance(merchant_id: int, is_live: bool, at: datetime) -> int:
+    accounts = ledger.merchant_accounts(merchant_id, is_live)
+    ids = [accounts[k].pk for k in BALANCE_KINDS]
+    return LedgerEntry.objects.filter(account_id__in=ids, created_at__lt=at).aggregate(s=Sum("amount"))["s"] or 0
+
+
+def movements(merchant_id: int, is_live: bool, start: datetime, end: datetime):
+    """The merchant's balance movements in [start, end), oldest first, streamed in chunks."""
+    return (
+        LedgerTransaction.objects.filter(
+            merchant_id=merchant_id,
+            is_live=is_live,
+            created_at__gte=start,
+            created_at__lt=end,
+            kind__in=list(OPERATION_TYPES),
+        )
+        .select_related("payment", "refund", "dispute", "payout")
+        .order_by("created_at", "id")
+        .iterator(chunk_size=2000)
+    )
+
+
+def _object_id(tx: LedgerTransaction) -> str:
+    if tx.kind in (TxKind.PAYOUT, TxKind.PAYOUT_FAILED) and tx.payout_id:
+        return tx.payout.public_id
+    if tx.kind in (TxKind.CHARGEBACK, TxKind.CHARGEBACK_REVERSAL) and tx.dispute_id:
+        return tx.dispute.public_id
+    if tx.refund_id:
+        return tx.refund.public_id
+    if tx.dispute_id:
+        return tx.dispute.public_id
+    if tx.payment_id:
+        return tx.payment.public_id
+    return tx.public_id
+
+
+def _metadata(tx: LedgerTransaction) -> dict:
+    if tx.refund_id and tx.kind == TxKind.REFUND:
+        return tx.refund.metadata or {}
+    if tx.kind == TxKind.CAPTURE and tx.payment_id:
+        return tx.payment.metadata or {}
+    if tx.dispute_id:
+        return {"reason": tx.dispute.reason}
+    if tx.kind == TxKind.PAYOUT_FAILED and tx.payout_id:
+        return {"returned": True, "failure_reason": tx.payout.failure_reason}
+    return {}
+
+
+def rows(merchant_id: int, is_live: bool, start: datetime, end: datetime):
+    """CSV rows (header first) with the running balance of pending + available + reserve."""
+    running = opening_balance(merchant_id, is_live, start)
+    yield COLUMNS
+    for tx in movements(merchant_id, is_live, start, end):
+        running += tx.net
+        yield [
+            tx.created_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            OPERATION_TYPES[tx.kind],
+            _object_id(tx),
+            tx.payment.public_id if tx.payment_id else "",
+            tx.gross,
+            tx.fee,
+            tx.net,
+            running,
+            tx.currency,
+            json.dumps(_metadata(tx), separators=(",", ":"), ensure_ascii=False, sort_keys=True),
+        ]
+
+
+class Echo:
+    """A file-like that returns what is written (csv.writer into a streaming response)."""
+
+    def write(self, value):
+        return value
+
+
+def stream_csv(row_iter):
+    writer = csv.writer(Echo())
+    for row in row_iter:
+        yield writer.writerow(row)
+
+
+# --- life cycle ------------------------------------------------------------------------------------
+
+
+def create_report(
+    merchant, is_live: bool, start: date, end: date, notification_url: str | None, created_by=""
+) -> AccountingReport:
+    with transaction.atomic():
+        report = AccountingReport.objects.create(
+            merchant=merchant,
+            is_live=is_live,
+            start_date=start,
+            end_date=end,
+            notification_url=notification_url or None,
+            created_by=created_by[:255],
+        )
+        transaction.on_commit(lambda: _queue(report.pk))
+    return report
+
+
+def _queue(report_id: int) -> None:
+    from .tasks import generate_accounting_report
+
+    try:
+        generate_accounting_report.delay(report_id)
+    except Exception:  # broker down: the beat sweep generates pending reports later
+        logger.warning("could not queue accounting report %s; the sweep will", report_id, exc_info=True)
+
+
+def generate(report_id: int, now=None) -> AccountingReport | None:
+    """Write the report's file (idempotent: only a pending report is generated)."""
+    report = AccountingReport.objects.select_related("merchant").filter(pk=report_id).first()
+    if report is None or report.status != AccountingReport.Status.PENDING:
+        return report
+    start, end = day_start(report.start_date), day_start(report.end_date + timedelta(days=1))
+    count = 0
+    try:
+        with tempfile.TemporaryFile() as raw:
+            text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+            writer = csv.writer(text)
+            for row in rows(report.merchant_id, report.is_live, start, end):
+                writer.writerow(row)
+                count += 1
+            text.flush()
+            raw.seek(0)
+            name = f"{report.public_id}.csv"
+            with transaction.atomic():
+                locked = AccountingReport.objects.select_for_update().get(pk=report.pk)
+                if locked.status != AccountingReport.Status.PENDING:
+                    return locked
+                locked.file.save(name, File(raw, name=name), save=False)
+                now = now or timezone.now()
+                locked.status = AccountingReport.Status.AVAILABLE
+                locked.row_count = count - 1
+                locked.generated_at = now
+                locked.file_available_until = now + FILE_LIFETIME
+                locked.save()
+                publish(
+                    merchant=locked.merchant,
+                    is_live=locked.is_live,
+                    type="accounting_report.available",
+                    object_type="accounting_report",
+                    object_id=locked.public_id,
+                    payload=_representation(locked, now),
+                    ipn_url=locked.notification_url,
+                )
+            text.detach()
+    except OSError as exc:
+        logger.exception("accounting report %s failed", report.public_id)
+        AccountingReport.objects.filter(pk=report.pk, status=AccountingReport.Status.PENDING).update(
+            status=AccountingReport.Status.FAILED, failure_message=str(exc)[:255]
+        )
+    return AccountingReport.objects.get(pk=report.pk)
+
+
+def generate_pending(older_than_seconds: int = 60) -> int:
+    """Beat task body: generate reports whose task was lost (broker down at creation)."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    ids = AccountingReport.objects.filter(status=AccountingReport.Status.PENDING, created_at__lte=cutoff)
+    done = 0
+    for report_id in list(ids.values_list("pk", flat=True)[:50]):
+        generate(report_id)
+        done += 1
+    return done
+
+
+def _representation(report: AccountingReport, now=None) -> dict:
+    from .representations import accounting_report
+
+    return accounting_report(report, now)
+
+
+# --- the temporary link -----------------------------------------------------------------------------
+
+
+def temporary_url(report: AccountingReport) -> str:
+    token = signing.dumps(
+        {"r": report.public_id, "u": int(report.file_available_until.timestamp())}, salt=SIGNING_SALT, compress=True
+    )
+    return settings.PUBLIC_BASE_URL + reverse("dashboard:accounting_report_file", args=[token])
+
+
+def report_for_token(token: str, now=None) -> AccountingReport | None:
+    """The report a temporary link points to, while its file is available; None otherwise."""
+    now = now or timezone.now()
+    try:
+        data = signing.loads(token, salt=SIGNING_SALT, max_age=FILE_LIFETIME.total_seconds() + 60)
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or int(data.get("u", 0)) <= now.timestamp():
+        return None
+    report = AccountingReport.objects.filter(public_id=data.get("r")).first()
+    if report is None or report.current_status(now) != AccountingReport.Status.AVAILABLE or not report.file:
+        return None
+    return report

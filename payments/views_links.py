@@ -1,0 +1,352 @@
+"""Dashboard pages of payment links and of the pay button (role MANAGE_LINKS).
+
+Links: list with their payments and totals, create, edit, deactivate, share URL and QR code
+(SVG and PNG, made by segno). Pay button: the snippet to paste, with a live preview, and the
+origins allowed to use it (a merchant setting: MANAGE_SETTINGS).
+"""
+
+from __future__ import annotations
+
+import io
+
+import segno
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from merchants import roles
+from merchants.decorators import dashboard_view
+from merchants.models import ApiKey
+from merchants.services import Actor
+
+from . import buttons, display, links
+from .models import PaymentLink, format_money
+
+LANGUAGE_CHOICES = [
+    ("", gettext_lazy("The shopper's browser language")),
+    ("en", "English"),
+    ("fr", "Français"),
+    ("it", "Italiano"),
+    ("es", "Español"),
+]
+
+
+def _links(request):
+    return PaymentLink.objects.for_tenant(request.dashboard.merchant, request.dashboard.is_live)
+
+
+def _link(request, link_id) -> PaymentLink:
+    return get_object_or_404(_links(request).select_related("merchant"), public_id=link_id)
+
+
+# --- forms ---------------------------------------------------------------------------------------------
+
+
+class AmountField(forms.CharField):
+    """Euros as a merchant types them ('25', '25,50'), cleaned to cents."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.pop("max_length", None)  # the cleaned value is an int: the length check is on the input only
+        super().__init__(*args, **kwargs)
+        self.widget.attrs.update({"maxlength": "16", "inputmode": "decimal"})
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        cents = display.parse_amount(value)
+        if cents is None:
+            raise ValidationError(_("Enter an amount such as 25 or 25.50."))
+        return cents
+
+
+class PaymentLinkForm(forms.Form):
+    description = forms.CharField(
+        label=gettext_lazy("What is the payment for?"),
+        max_length=255,
+        help_text=gettext_lazy("Shown to the payer, e.g. “Annual membership 2027” or “Donation”."),
+    )
+    amount_type = forms.ChoiceField(
+        label=gettext_lazy("Amount"),
+        choices=[
+            ("fixed", gettext_lazy("A fixed amount")),
+            ("free", gettext_lazy("The payer chooses the amount (donations)")),
+        ],
+        widget=forms.RadioSelect,
+        initial="fixed",
+    )
+    amount = AmountField(label=gettext_lazy("Fixed amount (€)"), required=False, max_length=16)
+    min_amount = AmountField(label=gettext_lazy("Minimum (€)"), required=False, max_length=16)
+    max_amount = AmountField(label=gettext_lazy("Maximum (€)"), required=False, max_length=16)
+    ask_quantity = forms.BooleanField(label=gettext_lazy("Let the payer choose a quantity"), required=False)
+    max_quantity = forms.IntegerField(
+        label=gettext_lazy("Largest quantity"), min_value=1, max_value=100, initial=10, required=False
+    )
+    collect_name = forms.BooleanField(label=gettext_lazy("Ask for the payer's name"), required=False)
+    collect_email = forms.BooleanField(
+        label=gettext_lazy("Ask for the payer's email address (for the receipt)"), required=False, initial=True
+    )
+    collect_address = forms.BooleanField(label=gettext_lazy("Ask for the payer's postal address"), required=False)
+    return_url = forms.URLField(
+        label=gettext_lazy("Page to return to after paying (optional)"),
+        required=False,
+        max_length=2048,
+        assume_scheme="https",
+    )
+
+    def __init__(self, *args, merchant, is_live, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.merchant = merchant
+        self.is_live = is_live
+
+    @classmethod
+    def initial_for(cls, link: PaymentLink) -> dict:
+        def euros(cents):
+            return display.amount_for_input(cents) if cents else ""
+
+        return {
+            "description": link.description,
+            "amount_type": "free" if link.is_free_amount else "fixed",
+            "amount": euros(link.amount),
+            "min_amount": euros(link.min_amount),
+            "max_amount": euros(link.max_amount),
+            "ask_quantity": link.ask_quantity,
+            "max_quantity": link.max_quantity,
+            "collect_name": link.collect_name,
+            "collect_email": link.collect_email,
+            "collect_address": link.collect_address,
+            "return_url": link.return_url or "",
+        }
+
+    def clean_return_url(self):
+        url = self.cleaned_data["return_url"]
+        if url and self.is_live and not url.startswith("https://"):
+            raise ValidationError(_("In live mode the return page must use https."))
+        return url or None
+
+    def clean(self):
+        data = super().clean()
+        low, high = links.merchant_bounds(self.merchant)
+        bounds = {"min": format_money(low, "EUR"), "max": format_money(high, "EUR")}
+        if data.get("amount_type") == "fixed":
+            if data.get("amount") is None:
+                self.add_error("amount", _("Enter the amount."))
+            elif not low <= data["amount"] <= high:
+                self.add_error("amount", _("Enter an amount between %(min)s and %(max)s.") % bounds)
+            data["min_amount"] = data["max_amount"] = None
+        else:
+            data["amount"] = None
+            for name in ("min_amount", "max_amount"):
+                value = data.get(name)
+                if value is not None and not low <= value <= high:
+                    self.add_error(name, _("Enter an amount between %(min)s and %(max)s.") % bounds)
+            if data.get("min_amount") and data.get("max_amount") and data["min_amount"] > data["max_amount"]:
+                self.add_error("max_amount", _("The maximum must not be below the minimum."))
+        if data.get("ask_quantity") and not data.get("max_quantity"):
+            data["max_quantity"] = 10
+        data["max_quantity"] = data.get("max_quantity") or 10
+        return data
+
+    def fields_for_service(self) -> dict:
+        return {name: self.cleaned_data.get(name) for name in links.EDITABLE}
+
+
+class OriginsForm(forms.Form):
+    origins = forms.CharField(
+        label=gettext_lazy("Websites allowed to show your pay button"),
+        help_text=gettext_lazy(
+            "One origin a line, e.g. https://www.my-association.org. "
+            "http://localhost is accepted for tests (test mode only)."
+        ),
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false", "autocomplete": "off"}),
+        required=False,
+    )
+
+    def clean_origins(self):
+        return buttons.clean_origins(self.cleaned_data["origins"].splitlines())
+
+
+# --- links ---------------------------------------------------------------------------------------------
+
+
+@dashboard_view(roles.MANAGE_LINKS)
+def link_list(request):
+    queryset = links.with_totals(_links(request)).order_by("-created_at", "-id")
+    page = Paginator(queryset, 50).get_page(request.GET.get("page"))
+    for link in page:
+        link.paid_total_display = format_money(link.paid_total or 0, "EUR")
+        link.amount_display = format_money(link.amount, "EUR") if link.amount else None
+        link.share_url = links.public_url(link)
+    return render(request, "dashboard/links.html", {"page": page})
+
+
+@dashboard_view(roles.MANAGE_LINKS)
+@require_http_methods(["GET", "POST"])
+def link_create(request):
+    merchant, is_live = request.dashboard.merchant, request.dashboard.is_live
+    form = PaymentLinkForm(request.POST or None, merchant=merchant, is_live=is_live)
+    if request.method == "POST" and form.is_valid():
+        link = links.create_link(merchant, is_live, Actor.from_request(request), form.fields_for_service())
+        messages.success(request, _("Payment link created."))
+        return redirect("dashboard:link", link.public_id)
+    return render(request, "dashboard/links_form.html", {"form": form, "link": None})
+
+
+@dashboard_view(roles.MANAGE_LINKS)
+@require_http_methods(["GET", "POST"])
+def link_edit(request, link_id):
+    link = _link(request, link_id)
+    data = request.POST if request.method == "POST" else None
+    form = PaymentLinkForm(
+        data,
+        initial=PaymentLinkForm.initial_for(link),
+        merchant=request.dashboard.merchant,
+        is_live=request.dashboard.is_live,
+    )
+    if request.method == "POST" and form.is_valid():
+        links.update_link(link, Actor.from_request(request), form.fields_for_service())
+        messages.success(request, _("Payment link saved."))
+        return redirect("dashboard:link", link.public_id)
+    return render(request, "dashboard/links_form.html", {"form": form, "link": link})
+
+
+@dashboard_view(roles.MANAGE_LINKS)
+def link_detail(request, link_id):
+    link = _link(request, link_id)
+    totals = links.with_totals(_links(request).filter(pk=link.pk)).get()
+    payments = link.payments.order_by("-created_at", "-id")
+    page = Paginator(payments, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "dashboard/links_detail.html",
+        {
+            "link": link,
+            "share_url": links.public_url(link),
+            "totals": totals,
+            "paid_total_display": format_money(totals.paid_total or 0, "EUR"),
+            "amount_display": format_money(link.amount, "EUR") if link.amount else None,
+            "bounds": [format_money(cents, "EUR") for cents in links.amount_bounds(link)],
+            "page": page,
+        },
+    )
+
+
+@dashboard_view(roles.MANAGE_LINKS)
+@require_POST
+def link_active(request, link_id):
+    link = _link(request, link_id)
+    active = request.POST.get("active") == "1"
+    links.set_active(link, Actor.from_request(request), active)
+    messages.success(request, _("Payment link activated.") if active else _("Payment link deactivated."))
+    return redirect("dashboard:link", link.public_id)
+
+
+@dashboard_view(roles.MANAGE_LINKS)
+def link_qr(request, link_id, kind):
+    link = _link(request, link_id)
+    if kind not in ("svg", "png"):
+        raise Http404
+    code = segno.make(links.public_url(link), error="m")
+    buffer = io.BytesIO()
+    if kind == "svg":
+        code.save(buffer, kind="svg", scale=8, border=2, xmldecl=False, title=link.description[:80])
+        content_type = "image/svg+xml"
+    else:
+        code.save(buffer, kind="png", scale=10, border=2)
+        content_type = "image/png"
+    response = HttpResponse(buffer.getvalue(), content_type=content_type)
+    if request.GET.get("download"):
+        response["Content-Disposition"] = f'attachment; filename="payment-link-{link.slug}.{kind}"'
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+# --- the pay button ---------------------------------------------------------------------------------
+
+
+class ButtonForm(forms.Form):
+    amount_type = forms.ChoiceField(
+        label=gettext_lazy("Amount"),
+        choices=[
+            ("fixed", gettext_lazy("A fixed amount")),
+            ("free", gettext_lazy("The payer chooses the amount (donations)")),
+        ],
+        widget=forms.RadioSelect,
+        initial="fixed",
+    )
+    amount = AmountField(label=gettext_lazy("Fixed amount (€)"), required=False, initial="10", max_length=16)
+    min_amount = AmountField(label=gettext_lazy("Minimum (€)"), required=False, max_length=16)
+    max_amount = AmountField(label=gettext_lazy("Maximum (€)"), required=False, max_length=16)
+    label = forms.CharField(label=gettext_lazy("Button text (optional)"), max_length=40, required=False)
+    description = forms.CharField(label=gettext_lazy("Description (optional)"), max_length=255, required=False)
+    language = forms.ChoiceField(label=gettext_lazy("Language"), choices=LANGUAGE_CHOICES, required=False)
+
+
+def button_attributes(key: str, data: dict) -> list[tuple[str, str]]:
+    """The data- attributes of the snippet, in a stable order."""
+    attributes = [("data-key", key)]
+    if data.get("amount_type") == "free":
+        attributes.append(("data-amount", "free"))
+        if data.get("min_amount"):
+            attributes.append(("data-min", str(data["min_amount"])))
+        if data.get("max_amount"):
+            attributes.append(("data-max", str(data["max_amount"])))
+    else:
+        attributes.append(("data-amount", str(data.get("amount") or 1000)))
+    for name in ("label", "description", "language"):
+        if data.get(name):
+            attributes.append((f"data-{name}", data[name]))
+    return attributes
+
+
+def snippet(attributes: list[tuple[str, str]]) -> str:
+    from django.utils.html import escape
+
+    script = settings.PUBLIC_BASE_URL + static("js/paybutton.js")
+    attrs = "".join(f' {name}="{escape(value)}"' for name, value in attributes)
+    return f'<div data-payplatform-button{attrs}></div>\n<script src="{escape(script)}" async></script>'
+
+
+def _publishable(merchant, is_live) -> str | None:
+    key = merchant.api_keys.filter(kind=ApiKey.Kind.PUBLISHABLE, is_live=is_live).usable().first()
+    return key.publishable_value if key else None
+
+
+@dashboard_view(roles.MANAGE_LINKS)
+@require_http_methods(["GET", "POST"])
+def paybutton(request):
+    merchant, is_live = request.dashboard.merchant, request.dashboard.is_live
+    origins_form = OriginsForm(initial={"origins": "\n".join(merchant.allowed_origins or [])})
+    if request.method == "POST":
+        if not request.dashboard.can(roles.MANAGE_SETTINGS):
+            raise PermissionDenied  # the page is for MANAGE_LINKS; the origins are a merchant setting
+        origins_form = OriginsForm(request.POST)
+        if origins_form.is_valid():
+            buttons.update_allowed_origins(merchant, Actor.from_request(request), origins_form.cleaned_data["origins"])
+            messages.success(request, _("Allowed websites saved."))
+            return redirect("dashboard:paybutton")
+    form = ButtonForm(request.GET or None, initial={"amount": "10"})
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {"amount_type": "fixed", "amount": 1000}
+    key = _publishable(merchant, is_live)
+    test_key = _publishable(merchant, False)
+    return render(
+        request,
+        "dashboard/paybutton.html",
+        {
+            "form": form,
+            "origins_form": origins_form,
+            "key": key,
+            "snippet": snippet(button_attributes(key, data)) if key else "",
+            "preview_attributes": button_attributes(test_key, data) if test_key else [],
+            "script_url": settings.PUBLIC_BASE_URL + static("js/paybutton.js"),
+            "allowed_origins": merchant.allowed_origins or [],
+        },
+    )

@@ -1,0 +1,264 @@
+/* PayPlatform pay button: paste into any page, no dependency.
+ *
+ *   <div data-payplatform-button data-key="pk_test_..." data-amount="1500"
+ *        data-label="Donate" data-language="fr"></div>
+ *   <script src="https://<our host>/static/js/paybutton.js" async></script>
+ *
+ * data-amount: cents, or "free" (the payer types it; data-min / data-max in cents).
+ * Optional: data-label, data-description, data-language (en, fr, it, es), data-return-url.
+ * The button asks our public endpoint for a payment (publishable key, from an allowed origin
+ * only), then opens its secure page in a lightbox (an accessible modal dialog with an iframe),
+ * or goes to it on small screens. The element receives a `payplatform:result` event.
+ */
+(function () {
+  "use strict";
+
+  if (window.PayPlatformButton) { window.PayPlatformButton.renderAll(); return; }
+
+  var script = document.currentScript;
+  function baseUrl() {
+    var candidates = script ? [script] : document.querySelectorAll("script[src*='paybutton.js']");
+    for (var i = 0; i < candidates.length; i++) {
+      try { return new URL(candidates[i].src, window.location.href).origin; } catch (e) { /* next */ }
+    }
+    return window.location.origin;
+  }
+  var BASE = baseUrl();
+  var SMALL_SCREEN = 600;
+
+  var TEXT = {
+    en: { pay: "Pay {amount}", payFree: "Pay", amount: "Amount (€)", range: "Between {min} and {max}",
+          invalid: "Enter an amount between {min} and {max}.", failed: "The payment could not be started. Please try again.",
+          dialog: "Secure payment", close: "Close", loading: "Loading the secure payment page…" },
+    fr: { pay: "Payer {amount}", payFree: "Payer", amount: "Montant (€)", range: "Entre {min} et {max}",
+          invalid: "Saisissez un montant entre {min} et {max}.", failed: "Le paiement n’a pas pu démarrer. Veuillez réessayer.",
+          dialog: "Paiement sécurisé", close: "Fermer", loading: "Chargement de la page de paiement sécurisée…" },
+    it: { pay: "Paga {amount}", payFree: "Paga", amount: "Importo (€)", range: "Tra {min} e {max}",
+          invalid: "Inserisci un importo tra {min} e {max}.", failed: "Impossibile avviare il pagamento. Riprova.",
+          dialog: "Pagamento sicuro", close: "Chiudi", loading: "Caricamento della pagina di pagamento sicura…" },
+    es: { pay: "Pagar {amount}", payFree: "Pagar", amount: "Importe (€)", range: "Entre {min} y {max}",
+          invalid: "Introduce un importe entre {min} y {max}.", failed: "No se pudo iniciar el pago. Inténtalo de nuevo.",
+          dialog: "Pago seguro", close: "Cerrar", loading: "Cargando la página de pago segura…" }
+  };
+
+  function languageOf(el) {
+    var wanted = (el.getAttribute("data-language") || document.documentElement.lang || navigator.language || "en");
+    wanted = wanted.slice(0, 2).toLowerCase();
+    return TEXT[wanted] ? wanted : "en";
+  }
+
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (_, name) { return values[name]; });
+  }
+
+  function money(cents, language) {
+    try {
+      return new Intl.NumberFormat(language, { style: "currency", currency: "EUR" }).format(cents / 100);
+    } catch (e) {
+      return (cents / 100).toFixed(2) + " €";
+    }
+  }
+
+  function parseAmount(text) {
+    var cleaned = (text || "").replace(/[\s\u00a0\u202f€]/g, "");
+    var m = /^(\d{1,7})(?:[.,](\d{1,2}))?$/.exec(cleaned);
+    if (!m) return null;
+    return parseInt(m[1], 10) * 100 + parseInt(((m[2] || "") + "00").slice(0, 2), 10);
+  }
+
+  function css(el, styles) { for (var k in styles) el.style[k] = styles[k]; return el; }
+
+  /* ---- the lightbox ---- */
+  var open = null;  // {overlay, iframe, opener, inerted, timer}
+
+  function closeLightbox() {
+    if (!open) return;
+    var state = open;
+    open = null;
+    window.clearTimeout(state.timer);
+    document.removeEventListener("keydown", state.onKey, true);
+    state.overlay.parentNode && state.overlay.parentNode.removeChild(state.overlay);
+    state.inerted.forEach(function (node) { node.inert = false; });
+    document.body.style.overflow = state.overflow;
+    if (state.opener) state.opener.focus();
+  }
+
+  function openLightbox(url, text, opener, host) {
+    closeLightbox();
+    var overlay = css(document.createElement("div"), {
+      position: "fixed", inset: "0", zIndex: "2147483000", background: "rgba(17,24,39,.6)",
+      display: "flex", alignItems: "center", justifyContent: "center", padding: "1rem"
+    });
+    var dialog = css(document.createElement("div"), {
+      position: "relative", width: "100%", maxWidth: "480px", height: "92vh", maxHeight: "780px",
+      background: "#fff", borderRadius: "14px", overflow: "hidden", boxShadow: "0 20px 50px rgba(0,0,0,.35)"
+    });
+    dialog.setAttribute("role", "dialog");
+    dialog.setAttribute("aria-modal", "true");
+    dialog.setAttribute("aria-label", text.dialog);
+    var loading = css(document.createElement("p"), {
+      position: "absolute", top: "45%", left: "0", right: "0", textAlign: "center", color: "#4b5563",
+      font: "15px system-ui, sans-serif", margin: "0"
+    });
+    loading.textContent = text.loading;
+    var close = css(document.createElement("button"), {
+      position: "absolute", top: "8px", right: "8px", zIndex: "1", width: "40px", height: "40px",
+      border: "0", borderRadius: "50%", background: "#f3f4f6", color: "#111827", font: "bold 22px/1 system-ui, sans-serif",
+      cursor: "pointer"
+    });
+    close.type = "button";
+    close.setAttribute("aria-label", text.close);
+    close.textContent = "×";
+    var iframe = css(document.createElement("iframe"), {
+      position: "relative", width: "100%", height: "100%", border: "0", display: "block", background: "transparent"
+    });
+    iframe.title = text.dialog;
+    iframe.src = url;
+    iframe.setAttribute("allow", "payment");
+    // Focus trap: Tab past the last element comes back to the first, and the reverse.
+    function sentinel(onFocus) {
+      var s = document.createElement("span");
+      s.tabIndex = 0;
+      s.addEventListener("focus", onFocus);
+      return s;
+    }
+    var first = sentinel(function () { iframe.focus(); });
+    var last = sentinel(function () { close.focus(); });
+    dialog.appendChild(loading);
+    dialog.appendChild(close);
+    dialog.appendChild(iframe);
+    overlay.appendChild(first);
+    overlay.appendChild(dialog);
+    overlay.appendChild(last);
+
+    var inerted = [];
+    Array.prototype.forEach.call(document.body.children, function (node) {
+      if (node !== overlay && !node.inert && node.tagName !== "SCRIPT") { node.inert = true; inerted.push(node); }
+    });
+    var onKey = function (event) { if (event.key === "Escape") { event.preventDefault(); closeLightbox(); } };
+    document.addEventListener("keydown", onKey, true);
+    close.addEventListener("click", closeLightbox);
+    overlay.addEventListener("click", function (event) { if (event.target === overlay) closeLightbox(); });
+    open = { overlay: overlay, iframe: iframe, opener: opener, host: host, inerted: inerted, onKey: onKey,
+             overflow: document.body.style.overflow, timer: null };
+    document.body.style.overflow = "hidden";
+    document.body.appendChild(overlay);
+    close.focus();
+  }
+
+  window.addEventListener("message", function (event) {
+    if (!open || event.origin !== BASE || event.source !== open.iframe.contentWindow) return;
+    var data = event.data || {};
+    if (data.source !== "payplatform-checkout") return;
+    var host = open.host;
+    if (data.type === "close" || data.type === "cancel") {
+      closeLightbox();
+    } else if (data.type === "return" && data.returnUrl) {
+      window.location.assign(data.returnUrl);
+    } else if (data.type === "result") {
+      host.dispatchEvent(new CustomEvent("payplatform:result", { bubbles: true, detail: { state: data.state } }));
+      if (data.state === "retry") return;  // the shopper may try again inside the lightbox
+      var target = data.returnUrl;
+      open.timer = window.setTimeout(function () {
+        if (target) window.location.assign(target);
+        else closeLightbox();
+      }, 4000);
+    }
+  });
+
+  /* ---- the button ---- */
+  function render(el) {
+    var key = el.getAttribute("data-key") || "";
+    var language = languageOf(el);
+    var text = TEXT[language];
+    var amountAttr = (el.getAttribute("data-amount") || "").trim();
+    var free = amountAttr === "free";
+    var fixed = free ? null : parseInt(amountAttr, 10);
+    var min = parseInt(el.getAttribute("data-min") || "100", 10);
+    var max = parseInt(el.getAttribute("data-max") || "2000000", 10);
+    var label = el.getAttribute("data-label");
+    var uid = "ppb-" + Math.random().toString(36).slice(2, 9);
+
+    while (el.firstChild) el.removeChild(el.firstChild);
+    var wrap = css(document.createElement("div"), { display: "inline-flex", flexDirection: "column", gap: "6px",
+                                                    font: "16px/1.4 system-ui, -apple-system, 'Segoe UI', sans-serif" });
+    var input = null;
+    if (free) {
+      var fieldLabel = document.createElement("label");
+      fieldLabel.htmlFor = uid + "-amount";
+      fieldLabel.textContent = text.amount;
+      css(fieldLabel, { fontWeight: "600" });
+      input = css(document.createElement("input"), { font: "inherit", padding: "8px 10px", minHeight: "44px",
+                                                     border: "1px solid #6b7280", borderRadius: "8px", maxWidth: "12em" });
+      input.id = uid + "-amount";
+      input.type = "text";
+      input.inputMode = "decimal";
+      input.autocomplete = "transaction-amount";
+      var hint = css(document.createElement("span"), { fontSize: "14px", color: "#4b5563" });
+      hint.id = uid + "-hint";
+      hint.textContent = fill(text.range, { min: money(min, language), max: money(max, language) });
+      input.setAttribute("aria-describedby", uid + "-hint " + uid + "-status");
+      wrap.appendChild(fieldLabel);
+      wrap.appendChild(input);
+      wrap.appendChild(hint);
+    }
+    var button = css(document.createElement("button"), {
+      font: "inherit", fontWeight: "650", minHeight: "44px", padding: "10px 22px", border: "0", borderRadius: "10px",
+      background: el.getAttribute("data-color") || "#1f5fbf", color: "#fff", cursor: "pointer", alignSelf: "flex-start"
+    });
+    button.type = "button";
+    button.textContent = label || (free || !fixed ? text.payFree : fill(text.pay, { amount: money(fixed, language) }));
+    var status = css(document.createElement("p"), { margin: "0", color: "#b42318", fontWeight: "600", fontSize: "14px" });
+    status.id = uid + "-status";
+    status.setAttribute("role", "status");
+    wrap.appendChild(button);
+    wrap.appendChild(status);
+    el.appendChild(wrap);
+
+    var busy = false;
+    button.addEventListener("click", function () {
+      if (busy) return;
+      status.textContent = "";
+      var amount = free ? parseAmount(input.value) : fixed;
+      if (!amount || amount < min || amount > max) {
+        status.textContent = fill(text.invalid, { min: money(min, language), max: money(max, language) });
+        if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); }
+        return;
+      }
+      if (input) input.removeAttribute("aria-invalid");
+      busy = true;
+      button.setAttribute("aria-busy", "true");
+      fetch(BASE + "/pay/button/" + encodeURIComponent(key) + "/", {
+        method: "POST",
+        mode: "cors",
+        credentials: "omit",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({
+          amount: amount,
+          description: el.getAttribute("data-description") || label || "",
+          language: el.getAttribute("data-language") || "",  // none: the shopper's browser decides
+          return_url: el.getAttribute("data-return-url") || window.location.href
+        })
+      }).then(function (response) {
+        return response.json().then(function (body) { return { ok: response.ok, body: body }; });
+      }).then(function (answer) {
+        if (!answer.ok || !answer.body.payment_url) throw { shown: (answer.body && answer.body.message) || text.failed };
+        if (window.innerWidth < SMALL_SCREEN) window.location.assign(answer.body.payment_url);
+        else openLightbox(answer.body.payment_url, text, button, el);
+      }).catch(function (error) {
+        status.textContent = (error && error.shown) || text.failed;  // a network error or a refused origin
+      }).then(function () {
+        busy = false;
+        button.removeAttribute("aria-busy");
+      });
+    });
+  }
+
+  function renderAll() {
+    document.querySelectorAll("[data-payplatform-button]").forEach(render);
+  }
+
+  window.PayPlatformButton = { render: render, renderAll: renderAll, close: closeLightbox };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", renderAll);
+  else renderAll();
+})();
