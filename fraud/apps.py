@@ -1,26 +1,18 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
-# fraud's periodic task. It belongs in CELERY_BEAT_SCHEDULE (payplug/settings.py); until it is
-# there, ready() adds it to the Celery app's schedule, which beat reads after Django has started.
-BEAT_SCHEDULE = {"fraud-resolve-due-reviews": {"task": "fraud.resolve_due_reviews", "schedule": 60.0}}
-
 
 class FraudConfig(AppConfig):
     name = "fraud"
 
     def ready(self):
         from notifications.registry import subscribe
-        from payplug.celery import app
 
         from . import tasks  # noqa: F401  registers the Celery tasks in every process, eager mode included
 
         subscribe("payment.authorized", "fraud.score_payment")
         subscribe("payment.failed", "fraud.record_decline")
         subscribe("payment.dispute_lost", "fraud.record_dispute_lost")
-        schedule = app.conf.beat_schedule
-        for name, entry in BEAT_SCHEDULE.items():
-            schedule.setdefault(name, entry)
         post_migrate.connect(_forget_in_process_features, sender=self)
 
 

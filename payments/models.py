@@ -95,6 +95,7 @@ class Card(TenantModel):
     fingerprint = models.CharField(max_length=64)
     brand = models.CharField(max_length=12, choices=Brand.choices)
     last4 = models.CharField(max_length=4)
+    bin = models.CharField(max_length=6, blank=True)  # first six digits: allowed in clear by PCI DSS
     exp_month = models.PositiveSmallIntegerField()
     exp_year = models.PositiveSmallIntegerField()
     country = models.CharField(max_length=2, null=True)
@@ -153,6 +154,7 @@ class Payment(TenantModel):
     card = models.ForeignKey(Card, null=True, blank=True, on_delete=models.SET_NULL, related_name="payments")
     card_public_id = models.CharField(max_length=40, null=True)
     card_last4 = models.CharField(max_length=4, null=True)
+    card_bin = models.CharField(max_length=6, null=True)
     card_brand = models.CharField(max_length=12, null=True)
     card_country = models.CharField(max_length=2, null=True)
     card_exp_month = models.PositiveSmallIntegerField(null=True)
@@ -294,6 +296,7 @@ class PaymentAttempt(models.Model):
     vault_entry = models.ForeignKey(VaultEntry, null=True, on_delete=models.PROTECT, related_name="+")
     saved_card = models.ForeignKey(Card, null=True, on_delete=models.SET_NULL, related_name="+")
     card_last4 = models.CharField(max_length=4)
+    card_bin = models.CharField(max_length=6, blank=True)
     card_brand = models.CharField(max_length=12)
     card_country = models.CharField(max_length=2, null=True)
     card_exp_month = models.PositiveSmallIntegerField()

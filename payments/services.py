@@ -205,6 +205,7 @@ def submit_card(
                 payment=p,
                 status=AttemptStatus.FAILED,
                 card_last4=card.number[-4:],
+                card_bin=card.number[:6],
                 card_brand=brand or "",
                 card_exp_month=card.exp_month,
                 card_exp_year=card.exp_year,
@@ -223,6 +224,7 @@ def submit_card(
             status=AttemptStatus.PROCESSING,
             vault_entry=entry,
             card_last4=card.number[-4:],
+            card_bin=card.number[:6],
             card_brand=brand,
             card_country=_card_country(card.number),
             card_exp_month=card.exp_month,
@@ -258,6 +260,7 @@ def pay_with_saved_card(p: Payment, saved: Card, *, shopper_present: bool) -> Pa
             vault_entry=saved.vault_entry,
             saved_card=saved,
             card_last4=saved.last4,
+            card_bin=saved.bin,
             card_brand=saved.brand,
             card_country=saved.country,
             card_exp_month=saved.exp_month,
@@ -288,6 +291,7 @@ def _card_country(number: str) -> str | None:
 
 def _snapshot_card(p: Payment, attempt: PaymentAttempt) -> None:
     p.card_last4 = attempt.card_last4
+    p.card_bin = attempt.card_bin
     p.card_brand = attempt.card_brand
     p.card_country = attempt.card_country
     p.card_exp_month = attempt.card_exp_month
@@ -534,6 +538,7 @@ def _save_card_if_asked(p: Payment) -> None:
         fingerprint=attempt.card_fingerprint,
         brand=attempt.card_brand,
         last4=attempt.card_last4,
+        bin=attempt.card_bin,
         exp_month=attempt.card_exp_month,
         exp_year=attempt.card_exp_year,
         country=attempt.card_country,

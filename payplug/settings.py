@@ -164,6 +164,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "reconcile-pending-authorizations": {"task": "payments.reconcile_pending", "schedule": 30.0},
     "expire-payments": {"task": "payments.expire_due", "schedule": 60.0},
     "purge-idempotency-keys": {"task": "payments.purge_idempotency_keys", "schedule": 3600.0},
+    "fraud-resolve-due-reviews": {"task": "fraud.resolve_due_reviews", "schedule": 60.0},
     # Re-queues events never dispatched and deliveries whose task was lost (at least once).
     "notifications-sweep": {"task": "notifications.sweep", "schedule": 15.0},
     # Hourly, but each member gets yesterday's summary once (the first run after midnight UTC).
