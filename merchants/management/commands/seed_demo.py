@@ -4,6 +4,7 @@ import json
 import re
 import secrets
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -71,7 +72,7 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(result))
             return
         self.stdout.write(self.style.SUCCESS(f"Demo merchant '{merchant.name}' is ready (test mode)."))
-        self.stdout.write("  Dashboard:        http://127.0.0.1:8000/login/")
+        self.stdout.write(f"  Dashboard:        {settings.PUBLIC_BASE_URL}/login/")
         self.stdout.write(f"  Login:            {email}")
         self.stdout.write(f"  Password:         {password}")
         self.stdout.write(f"  Secret key:       {secret_key}")
