@@ -39,8 +39,8 @@ migrate: install .env
 	$(PY) manage.py migrate --noinput
 
 run: install .env migrate  ## the embedded platform at http://127.0.0.1:8000 with a demo merchant
-	$(PY) manage.py seed_demo
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(PY) manage.py seed_demo
+	PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install  ## the whole suite (SQLite by default; DATABASE_URL / REDIS_URL switch to MariaDB / Redis)
 	$(VENV)/bin/ruff check .
