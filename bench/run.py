@@ -629,7 +629,7 @@ def _load_floor_ddl() -> str:
     return load_module(BENCH / "floor.py").TABLE_DDL
 
 
-def _check_once(url: str, method: str, headers: dict, body: bytes | None, expect: int) -> None:
+def _check_once(url: str, method: str, headers: dict, body: bytes | None, expect: int, log_path: Path) -> None:
     request = urllib.request.Request(url, data=body, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=10) as answer:
@@ -637,7 +637,8 @@ def _check_once(url: str, method: str, headers: dict, body: bytes | None, expect
     except urllib.error.HTTPError as exc:
         status, text = exc.code, exc.read()
     if status != expect:
-        raise BenchError(f"{method} {url} answered {status}, expected {expect}: {text[:500]!r}")
+        server_log = log_path.read_text(errors="replace")[-3000:] if log_path.exists() else ""
+        raise BenchError(f"{method} {url} answered {status}, expected {expect}: {text[:500]!r}\n{server_log}")
 
 
 def _load_loadgen():
@@ -816,10 +817,12 @@ def api_benchmark(ctx: Context) -> dict:
     ceiling = _ceiling(ctx, body_file, auth)
     with ctx.gunicorn({"BENCH_FLOOR": "1"}) as server:
         headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-        _check_once(server.url + "/bench/floor", "POST", {"Content-Type": "application/json"}, b"{}", 201)
-        _check_once(server.url + "/v1/payments", "POST", headers, body, 201)
+        _check_once(
+            server.url + "/bench/floor", "POST", {"Content-Type": "application/json"}, b"{}", 201, server.log_path
+        )
+        _check_once(server.url + "/v1/payments", "POST", headers, body, 201, server.log_path)
         retrieve_path = paths_file.read_text().split("\n", 1)[0]
-        _check_once(server.url + retrieve_path, "GET", headers, None, 200)
+        _check_once(server.url + retrieve_path, "GET", headers, None, 200, server.log_path)
         targets = {
             "floor": ["--method", "POST", "--path", "/bench/floor", "--body-file", str(empty_file), "--expect", "201"],
             "create": [

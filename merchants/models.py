@@ -38,7 +38,8 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra)
 
     def get_by_natural_key(self, username):
-        return self.get(email__iexact=username)
+        # Emails are stored in lower case; compare exactly (a binary collation makes iexact case-sensitive).
+        return self.get(email=username.strip().lower())
 
 
 class User(AbstractUser):

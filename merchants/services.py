@@ -266,12 +266,12 @@ def find_api_key(raw: str) -> ApiKey | None:
 
 def invite_member(merchant: Merchant, email: str, role: str, actor: Actor) -> tuple[Invitation, str]:
     email = email.strip().lower()
-    if Membership.objects.filter(merchant=merchant, user__email__iexact=email).exists():
+    if Membership.objects.filter(merchant=merchant, user__email=email).exists():
         raise MerchantError(_("This person is already a member of the team."))
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         pending_owner_invite = Invitation.objects.filter(
-            merchant=merchant, email__iexact=email, role=Membership.Role.OWNER, accepted_at__isnull=True,
+            merchant=merchant, email=email, role=Membership.Role.OWNER, accepted_at__isnull=True,
             revoked_at__isnull=True,
         ).exists()
         inviter_role = (
@@ -282,7 +282,7 @@ def invite_member(merchant: Merchant, email: str, role: str, actor: Actor) -> tu
         if (role == Membership.Role.OWNER or pending_owner_invite) and inviter_role != Membership.Role.OWNER:
             raise MerchantError(_("Only an owner can invite an owner or replace an owner's invitation."))
         Invitation.objects.filter(
-            merchant=merchant, email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True
+            merchant=merchant, email=email, accepted_at__isnull=True, revoked_at__isnull=True
         ).update(revoked_at=timezone.now())
         invitation = Invitation.objects.create(
             merchant=merchant,

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.db.models import Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Lower, TruncDate
 from django.utils import timezone
 
 from .models import LedgerAccount, LedgerEntry, LedgerTransaction, Payment
@@ -162,7 +162,10 @@ def filter_payments(queryset, f: PaymentFilters):
             queryset = queryset.filter(card_last4=q)
         else:
             # Free text: the description (a scan bounded by the other filters and the page size).
-            queryset = queryset.filter(description__icontains=q)
+            # Lower() on both sides: the database may use a binary (case-sensitive) collation.
+            queryset = queryset.annotate(description_lower=Lower("description")).filter(
+                description_lower__contains=q.lower()
+            )
     return queryset
 
 

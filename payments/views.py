@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist
@@ -275,7 +276,10 @@ def customers(request):
     queryset = _tenant(request, Customer).alive()
     q = request.GET.get("q", "").strip()[:255]
     if q:
-        queryset = queryset.filter(public_id=q) if q.startswith("cus_") else queryset.filter(email__iexact=q)
+        if q.startswith("cus_"):
+            queryset = queryset.filter(public_id=q)
+        else:  # Lower(): the database may use a binary (case-sensitive) collation
+            queryset = queryset.annotate(email_lower=Lower("email")).filter(email_lower=q.lower())
     page, next_cursor = back_office.keyset_page(queryset, request.GET.get("after"))
     return render(request, "dashboard/customers.html", {"page": page, "next_cursor": next_cursor, "q": q})
 

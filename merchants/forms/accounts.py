@@ -47,7 +47,7 @@ class SignupForm(forms.Form):
 
     def clean_email(self) -> str:
         email = User.objects.normalize_email(self.cleaned_data["email"]).strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
+        if User.objects.filter(email=email).exists():
             raise forms.ValidationError(
                 _("An account already exists with this email. Log in or reset your password."), code="taken"
             )
@@ -372,6 +372,7 @@ class ThrottledPasswordResetForm(PasswordResetForm):
     """
 
     def get_users(self, email):
-        for user in super().get_users(email):
+        # Emails are stored in lower case; on MySQL's binary collation iexact would be case-sensitive.
+        for user in super().get_users(email.strip().lower()):
             if cache.add(f"password-reset-sent:{user.pk}", 1, PASSWORD_RESET_COOLDOWN_SECONDS):
                 yield user

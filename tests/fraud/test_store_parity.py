@@ -1,6 +1,5 @@
 """The two feature stores give the same features (Redis db 12 only; deselected without REDIS_URL)."""
 
-import os
 import random
 import uuid
 
@@ -14,6 +13,7 @@ from fraud.features import (
     RedisFeatureStore,
     Transaction,
 )
+from tests.fraud.redis_url import fraud_redis_url
 
 pytestmark = pytest.mark.redis
 T0 = 1_780_000_000.0
@@ -23,8 +23,7 @@ T0 = 1_780_000_000.0
 def redis_store():
     import redis
 
-    url = os.environ["REDIS_URL"]
-    assert url.rstrip("/").endswith("/12"), "the fraud tests use Redis database 12 only"
+    url = fraud_redis_url()
     client = redis.Redis.from_url(url)
     prefix = f"parity-{uuid.uuid4().hex[:12]}"  # tests run in parallel on the same database: no FLUSHDB
     yield RedisFeatureStore(client, prefix=prefix)

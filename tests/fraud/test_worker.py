@@ -5,7 +5,6 @@ database; tasks travel through Redis exactly as in production: payment.authorize
 by the outbox after the commit, dispatched to fraud.score_payment, which decides once.
 """
 
-import os
 import time
 import uuid
 
@@ -14,6 +13,7 @@ import pytest
 from fraud import features
 from fraud.models import Decision
 from payments.models import Payment
+from tests.fraud.redis_url import fraud_redis_url
 from tests.payments.helpers import create_payment, pay
 
 pytestmark = pytest.mark.redis
@@ -26,8 +26,7 @@ def redis_worker(transactional_db, settings):
 
     from payplug.celery import app
 
-    url = os.environ["REDIS_URL"]
-    assert url.rstrip("/").endswith("/12"), "the fraud tests use Redis database 12 only"
+    url = fraud_redis_url()
     client = redis.Redis.from_url(url)
     prefix = f"fs-test-{uuid.uuid4().hex[:12]}"  # tests run in parallel on the same database: no FLUSHDB
     features.set_default_store(features.RedisFeatureStore(client, prefix=prefix))
