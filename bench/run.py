@@ -237,6 +237,7 @@ class Context:
     tmp: Path
     env: dict = field(default_factory=dict)
     _database_ready: bool = False
+    _lock: object = None  # the MySQL connection that holds this run's database lock
 
     # environment ---------------------------------------------------------------------------
     @classmethod
@@ -294,6 +295,13 @@ class Context:
         name = self.database_name
         if not name.startswith("bench"):
             raise BenchError(f"refusing to drop database {name!r}: the benchmark's database name starts with bench")
+        # Two runs on one database would drop it under each other (several people share this
+        # server): a named lock, held by a connection that lives as long as this process.
+        self._lock = mysql_connect(self.options.database_url)
+        cursor = self._lock.cursor()
+        cursor.execute("SELECT GET_LOCK(%s, 0)", [f"payplatform-bench:{name}"])
+        if cursor.fetchone()[0] != 1:
+            raise BenchError(f"another benchmark run is using the database {name!r}; try again when it is done")
         log(f"database {name}: drop, create, migrate")
         self.sql(None, f"DROP DATABASE IF EXISTS `{name}`", f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
         self.manage("migrate", "--noinput", "-v", "0", timeout=240)
@@ -839,7 +847,7 @@ def api_benchmark(ctx: Context) -> dict:
             "retrieve": ["--method", "GET", "--paths-file", str(paths_file), "--expect", "200", *auth],
         }
         figures = measure_endpoints(ctx, server, targets)
-        gunicorn_command = [part for part in server.command if not part.startswith("fd://")]
+        gunicorn_command = [("127.0.0.1:<free port>" if part.startswith("fd://") else part) for part in server.command]
     rows_after = {}
     for table in ("payments_payment", "bench_floor"):
         rows_after[table] = ctx.sql(ctx.database_name, f"SELECT COUNT(*) FROM {table}")[0][0]
@@ -946,6 +954,10 @@ def api_benchmark(ctx: Context) -> dict:
     return result
 
 
+def _number(value, digits: int = 1) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
 def _api_markdown(result: dict) -> str:
     summary, params, machine = result["summary"], result["parameters"], result["machine"]
     rate = f"{params['open_loop']['rate_rps']:g}"
@@ -972,9 +984,9 @@ def _api_markdown(result: dict) -> str:
     for label in ("floor", "create", "retrieve"):
         row = summary[label]
         lines.append(
-            f"| {names[label]} | {row['max_throughput_rps']:.0f} | {row[f'p50_ms_at_{rate}rps']:.1f} "
-            f"| {row[f'p99_ms_at_{rate}rps']:.1f} | {row['server_cpu_ms_per_request']:.2f} "
-            f"| {row['database_cpu_ms_per_request']:.2f} | {row['errors']} |"
+            f"| {names[label]} | {_number(row['max_throughput_rps'], 0)} | {_number(row[f'p50_ms_at_{rate}rps'])} "
+            f"| {_number(row[f'p99_ms_at_{rate}rps'])} | {_number(row['server_cpu_ms_per_request'], 2)} "
+            f"| {_number(row['database_cpu_ms_per_request'], 2)} | {row['errors']} |"
         )
     targets = summary["targets"]
     lines += [
@@ -982,11 +994,16 @@ def _api_markdown(result: dict) -> str:
         f"- **create / floor throughput: {summary['create_over_floor_throughput']:.2f}** (target ≥ 0.50: "
         f"{'met' if targets['create_throughput_at_least_half_of_floor'] else 'MISSED'}); "
         f"by CPU cost per request: {summary['create_over_floor_by_cpu_cost']:.2f}",
-        f"- **create p99 at {rate} req/s: {summary['create'][f'p99_ms_at_{rate}rps']:.1f} ms** (target < 50 ms: "
+        f"- **create p99 at {rate} req/s: {_number(summary['create'][f'p99_ms_at_{rate}rps'])} ms** (target < 50 ms: "
         f"{'met' if targets[f'create_p99_under_50ms_at_{rate}rps'] else 'MISSED'})",
         f"- load generator ceiling on this machine (trivial server, same request, same connections): "
         f"{summary['loadgen_ceiling_rps']['keep_alive']:.0f} req/s with keep-alive, "
-        f"{summary['loadgen_ceiling_rps']['connection_close']:.0f} req/s with a new connection per request",
+        f"{summary['loadgen_ceiling_rps']['connection_close']:.0f} req/s with a new connection per request; "
+        "its own CPU during the closed loops: "
+        + ", ".join(
+            f"{label} {result['results'][label]['closed_loop']['cpu']['generator_cpu_cores']:.2f} core"
+            for label in ("floor", "create", "retrieve")
+        ),
     ]
     if result["disturbed_by_other_load"]:
         lines.append(
@@ -995,8 +1012,13 @@ def _api_markdown(result: dict) -> str:
         )
     lines += [
         "",
-        f"Max throughput: closed loop, {params['closed_loop']['connections']} keep-alive connections, "
-        f"{params['closed_loop']['duration_s']:g} s per endpoint after {params['closed_loop']['warmup_s']:g} s of "
+        f"Max throughput: closed loop, {params['closed_loop']['connections']} connections "
+        + (
+            "(a new one per request: sync workers close them), "
+            if server["worker_class"] == "sync"
+            else "(kept alive), "
+        )
+        + f"{params['closed_loop']['duration_s']:g} s per endpoint after {params['closed_loop']['warmup_s']:g} s of "
         f"warm-up. Latency: open loop at a fixed {rate} requests/s for {params['open_loop']['duration_s']:g} s per "
         f"endpoint, measured from each request's scheduled start. Both in {params['rounds']} interleaved "
         "round(s). Load generator: bench/loadgen.py in its own process. Data: "
@@ -1099,6 +1121,7 @@ def main(argv: list[str] | None = None) -> int:
     def on_alarm(signum, frame):
         raise TimeLimit()
 
+    signal.signal(signal.SIGINT, on_signal)  # also when started in the background, where SIGINT is ignored
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGHUP, on_signal)
     signal.signal(signal.SIGALRM, on_alarm)
