@@ -1,7 +1,9 @@
 """Helpers to drive payments through the API and the hosted page in tests."""
 
 import re
+import threading
 
+from django.db import connections
 from django.test import Client
 
 BILLING = {
@@ -48,3 +50,28 @@ def pay(payment: dict, number="4242 4242 4242 4242", expiry="12/34", cvc="123", 
 def answer_3ds(payment: dict, outcome: str, client=None):
     client = client or Client()
     return client.post(hosted_path(payment) + "3ds/", {"outcome": outcome}, follow=True)
+
+
+def race(n, work):
+    """Run `work(index)` in n threads released together; each thread has its own DB connection.
+
+    Returns (results, errors), one slot per thread.
+    """
+    barrier = threading.Barrier(n)
+    results, errors = [None] * n, [None] * n
+
+    def run(index):
+        try:
+            barrier.wait()
+            results[index] = work(index)
+        except Exception as exc:  # collected and asserted on by the caller
+            errors[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return results, errors

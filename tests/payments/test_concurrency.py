@@ -3,10 +3,8 @@
 Each thread has its own database connection; a barrier releases them together.
 """
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 
 from notifications.models import Event
@@ -15,30 +13,9 @@ from payments.acquirers.base import CardData
 from payments.errors import PaymentError
 from payments.models import Payment, PaymentAttempt, Refund, SandboxOperation
 
-from .helpers import create_payment, hosted_path, pay, payment_body
+from .helpers import create_payment, hosted_path, pay, payment_body, race
 
 pytestmark = pytest.mark.mysql
-
-
-def race(n, work):
-    barrier = threading.Barrier(n)
-    results, errors = [None] * n, [None] * n
-
-    def run(index):
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except Exception as exc:  # collected and asserted on by the caller
-            errors[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results, errors
 
 
 def test_it_runs_on_mysql():

@@ -1,11 +1,9 @@
 """Races on a merchant's balance with real concurrent MySQL connections: payouts and refunds
 never spend the same money twice, and two payout runs on one day pay once."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 
 from merchants.models import Merchant
@@ -13,30 +11,9 @@ from payments import ledger, ledger_check, payouts, services
 from payments.errors import PaymentError
 from payments.models import MerchantAccountSettings, Payment, Payout, Refund
 
-from .helpers import create_payment, pay
+from .helpers import create_payment, pay, race
 
 pytestmark = pytest.mark.mysql
-
-
-def race(n, work):
-    barrier = threading.Barrier(n)
-    results, errors = [None] * n, [None] * n
-
-    def run(index):
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except Exception as exc:  # collected and asserted on by the caller
-            errors[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results, errors
 
 
 @pytest.fixture
