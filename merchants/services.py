@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from payplug.client import client_ip
 from payplug.ids import random_base62
 
 from .models import ApiKey, AuditLog, Invitation, Membership, Merchant, User, hash_token
@@ -48,16 +49,6 @@ class Actor:
     @classmethod
     def system(cls, label="system") -> Actor:
         return cls(label=label)
-
-
-def client_ip(request) -> str | None:
-    # REMOTE_ADDR is the proxy's address behind a load balancer; the proxy is trusted to set
-    # X-Forwarded-For only when BEHIND_PROXY is on.
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip() or None
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def audit(merchant, actor: Actor, action: str, *, obj_type="", obj_id="", is_live=None, **data) -> AuditLog:

@@ -8,19 +8,10 @@ from rest_framework.views import APIView
 
 from . import ratelimit
 from .api import ApiError
+from .client import client_ip
 
 logger = logging.getLogger(__name__)
 _VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def _client_ip(request) -> str:
-    from django.conf import settings
-
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR", "")
 
 
 class ApiView(APIView):
@@ -34,7 +25,7 @@ class ApiView(APIView):
         try:
             super().initial(request, *args, **kwargs)
         except (exceptions.NotAuthenticated, exceptions.AuthenticationFailed, exceptions.PermissionDenied):
-            self._limit(request, "ip:" + _client_ip(request))
+            self._limit(request, "ip:" + (client_ip(request) or ""))
             raise
         self._limit(request, f"key:{request.auth.key.pk}")
         version = request.headers.get("PayPlug-Version", "")
