@@ -1,7 +1,8 @@
 """What shoppers see, formatted for their language: amounts, the page language, brand colours.
 
-Display only: money is stored and computed in integer cents (models.format_money is the
-language-neutral form used in the dashboard and the API's messages).
+Display only: money is stored and computed in integer cents. The dashboard formats amounts with
+models.format_money, which calls format_amount below for the active language; the API never
+formats amounts (integer cents on the wire).
 """
 
 from __future__ import annotations

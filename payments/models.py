@@ -28,9 +28,16 @@ def _link_slug() -> str:
     return random_base62(12)
 
 
-def format_money(cents: int, currency: str) -> str:
-    """Display only: money is stored and computed in integer cents."""
-    return f"{cents // 100:,}.{cents % 100:02d} {currency}"
+def format_money(cents: int, currency: str, language: str | None = None) -> str:
+    """Display only, in the active language (or `language`): '€1,234.56' in English, '1 234,56 €'
+    in French. Money is stored and computed in integer cents; the API and the CSV exports never
+    use this. The same formatter as the hosted payment pages (payments.display.format_amount),
+    with the sign in front: '-€12.50', '-12,50 €'."""
+    from .display import format_amount
+
+    cents = int(cents)
+    text = format_amount(abs(cents), currency, language)
+    return f"-{text}" if cents < 0 else text
 
 
 class LiveQuerySet(TenantQuerySet):

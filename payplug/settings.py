@@ -46,7 +46,8 @@ if not DEBUG:
 
 # --- Applications -----------------------------------------------------------------
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, with a default site that requires a verified OTP device (staff 2FA).
+    "merchants.apps.PlatformAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -3,8 +3,9 @@ import os
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.i18n import set_language
 from django.views.static import serve
+
+from merchants.views.accounts import set_language
 
 from . import views
 from .api_views import UnknownRoute
@@ -22,7 +23,9 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("metrics", views.metrics, name="metrics"),
+    # Django's set_language, which also saves a logged-in user's choice (User.preferred_language).
     path("i18n/setlang/", set_language, name="set_language"),
+    # The default site is merchants.admin_site.PlatformAdminSite: staff need a verified OTP device.
     path("admin/", admin.site.urls),
     path("dashboard/", include((dashboard_patterns, "dashboard"))),
     path("v1/", include("payments.api.urls")),

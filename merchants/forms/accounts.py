@@ -10,10 +10,12 @@ import re
 import secrets
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.cache import cache
 from django.db import transaction
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -126,6 +128,21 @@ def verify_second_factor(user: User, code: str) -> tuple[Device | None, bool]:
             if device.verify_token(code):
                 return device, False
     return None, throttled
+
+
+def _language_choices() -> list[tuple[str, str]]:
+    # Each language in its own name ("Français", "Italiano"), as in the language switcher.
+    return [(code, get_language_info(code)["name_local"].capitalize()) for code, _name in settings.LANGUAGES]
+
+
+class LanguageForm(forms.Form):
+    """The user's language: the dashboard's pages and the emails they receive."""
+
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=_language_choices,
+        help_text=_("The language of the dashboard and of the emails we send you."),
+    )
 
 
 class EnableTwoFactorForm(forms.Form):

@@ -1,5 +1,6 @@
 """Account pages: sign-up and email verification, login with a second factor, password reset,
-two-factor settings, onboarding, invitations, and the organisation settings of the dashboard.
+two-factor settings, the user's language, onboarding, invitations, and the organisation settings
+of the dashboard.
 
 Organisation changes go through merchants.services. The user's own account (creating it,
 confirming its email, its OTP devices) has no service module yet; those few writes live in
@@ -36,6 +37,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
+from django.views.i18n import set_language as django_set_language
 from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -49,6 +51,7 @@ from ..forms.accounts import (
     BrandingForm,
     DisableTwoFactorForm,
     EnableTwoFactorForm,
+    LanguageForm,
     LoginForm,
     OrganisationForm,
     OrganisationProfileForm,
@@ -136,6 +139,64 @@ def _mark_email_verified(user: User) -> None:
         user.email_verified_at = now
 
 
+# --- the user's language ------------------------------------------------------------------------
+
+
+def _supported_language(code: str | None) -> str | None:
+    """`code` as one of settings.LANGUAGES ("fr-FR" -> "fr"), or None."""
+    code = (code or "").strip()
+    if not code:
+        return None
+    try:
+        return translation.get_supported_language_variant(code)
+    except LookupError:
+        return None
+
+
+def _set_language_cookie(response, code: str) -> None:
+    """The cookie LocaleMiddleware reads first, set as django.views.i18n.set_language sets it."""
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        code,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+
+
+def _use_language(request, response, code: str | None):
+    """Speak `code` for the rest of this request and, through the cookie, from the next one on."""
+    if code:
+        translation.activate(code)
+        request.LANGUAGE_CODE = code
+        _set_language_cookie(response, code)
+    return response
+
+
+def _logged_in(request, user: User, response):
+    """The response that ends a login (after the second factor, if any): in the user's language."""
+    return _use_language(request, response, _supported_language(user.preferred_language))
+
+
+def _save_preferred_language(user: User, code: str) -> None:
+    if user.preferred_language != code:
+        User.objects.filter(pk=user.pk).update(preferred_language=code)
+        user.preferred_language = code
+
+
+def set_language(request):
+    """The language switcher (django.views.i18n.set_language), which also remembers the choice
+    as the preferred language of a logged-in user: for their next login and for their emails."""
+    response = django_set_language(request)
+    code = _supported_language(request.POST.get("language")) if request.method == "POST" else None
+    if code and request.user.is_authenticated and not user_needs_otp(request):
+        _save_preferred_language(request.user, code)
+    return response
+
+
 # --- sign-up and email verification ----------------------------------------------------------
 
 
@@ -210,11 +271,11 @@ def signup(request):
             else:
                 auth.login(request, user, backend=MODEL_BACKEND)
                 if user.email_verified:
-                    return redirect(_home_url(next_url))
+                    return _logged_in(request, user, redirect(_home_url(next_url)))
                 _may_send_verification(user)  # starts the resend cooldown
                 if not send_verification_email(user):
                     messages.error(request, _("We could not send the email. Try again in a minute."))
-                return redirect("verify_email_sent")
+                return _logged_in(request, user, redirect("verify_email_sent"))
     else:
         form = SignupForm(initial={"email": invitation.email} if invitation else None)
     return render(request, "registration/signup.html", {"form": form, "next": next_url, "invitation": invitation})
@@ -280,7 +341,7 @@ def login_view(request):
             user = form.get_user()
             if not user_has_device(user, confirmed=True):
                 auth.login(request, user)
-                return redirect(_home_url(next_url))
+                return _logged_in(request, user, redirect(_home_url(next_url)))
             # The password is right but the session stays anonymous until the second factor.
             if request.user.is_authenticated:
                 auth.logout(request)
@@ -326,7 +387,7 @@ def login_otp(request):
                     del request.session[PENDING_LOGIN_SESSION]
                     auth.login(request, user, backend=pending["backend"])
                 otp_login(request, device)
-                return redirect(_home_url(next_url))
+                return _logged_in(request, user, redirect(_home_url(next_url)))
             form.add_error("code", TOO_MANY_CODES if throttled else INVALID_CODE)
     else:
         form = OtpCodeForm()
@@ -458,6 +519,9 @@ def account_security(request):
     enable_form = EnableTwoFactorForm()
     disable_form = DisableTwoFactorForm(user=user)
     password_form = PasswordChangeForm(user)
+    language_form = LanguageForm(
+        initial={"language": _supported_language(user.preferred_language) or translation.get_language()}
+    )
     backup_codes: list[str] = []
 
     if action == "enable" and not two_factor_on:
@@ -485,6 +549,14 @@ def account_security(request):
             auth.update_session_auth_hash(request, password_form.user)
             messages.success(request, _("Your password has been changed."))
             return redirect("account_security")
+    elif action == "language":
+        language_form = LanguageForm(request.POST)
+        if language_form.is_valid():
+            code = language_form.cleaned_data["language"]
+            _save_preferred_language(user, code)
+            response = _use_language(request, redirect("account_security"), code)
+            messages.success(request, _("Your language is saved."))  # already in that language
+            return response
     elif request.method == "POST":
         return redirect("account_security")
 
@@ -495,6 +567,7 @@ def account_security(request):
         "enable_form": enable_form,
         "disable_form": disable_form,
         "password_form": password_form,
+        "language_form": language_form,
         "backup_codes": backup_codes,
     }
     if two_factor_on:

@@ -1,6 +1,16 @@
-"""`{{ cents|money }}`: integer cents shown as an amount (display only; signed)."""
+"""Amounts in dashboard templates, formatted for the active language (display only).
+
+`{{ cents|money }}` shows integer cents as '€1,234.56' in English and '1 234,56 €' in French,
+with the same formatter as the hosted payment pages (payments.display.format_amount, through
+payments.models.format_money). `{{ bps|bps_percent }}` shows basis points as '1.40 %' / '1,40 %'.
+"""
+
+from decimal import Decimal
 
 from django import template
+from django.utils import formats
+
+from ..models import format_money
 
 register = template.Library()
 
@@ -9,13 +19,10 @@ register = template.Library()
 def money(cents, currency="EUR"):
     if cents is None or cents == "":
         return ""
-    cents = int(cents)
-    sign = "-" if cents < 0 else ""
-    cents = abs(cents)
-    return f"{sign}{cents // 100:,}.{cents % 100:02d} {currency}"
+    return format_money(int(cents), currency)
 
 
 @register.filter
 def bps_percent(bps):
-    bps = int(bps or 0)
-    return f"{bps // 100}.{bps % 100:02d} %"
+    value = Decimal(int(bps or 0)).scaleb(-2)
+    return f"{formats.number_format(value, decimal_pos=2, use_l10n=True)} %"

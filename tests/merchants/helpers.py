@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 from django.core import mail
 from django.urls import reverse
+from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -14,6 +15,17 @@ from tests import factories
 
 def totp_device(user, confirmed=True) -> TOTPDevice:
     return TOTPDevice.objects.create(user=user, name="phone", confirmed=confirmed)
+
+
+def login_verified(client, user, device=None):
+    """Log `user` in with a session that passed the second factor, as /login/ then /login/otp/ do
+    (django_otp.login stores the device in the session). Returns the device (a new TOTP one if none)."""
+    device = device or totp_device(user)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return device
 
 
 def current_code(device: TOTPDevice) -> str:

@@ -1,4 +1,7 @@
-"""Platform staff approve merchants for live mode with the Django admin action."""
+"""Platform staff approve merchants for live mode with the Django admin action.
+
+The admin requires a verified second factor (tests/merchants/test_admin_otp.py): staff log in with
+their TOTP device here."""
 
 import pytest
 from django.contrib.messages import get_messages
@@ -6,7 +9,7 @@ from django.urls import reverse
 
 from merchants.models import ApiKey, AuditLog, Merchant, User
 from tests import factories
-from tests.merchants.helpers import totp_device
+from tests.merchants.helpers import login_verified, totp_device
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +19,7 @@ CHANGELIST = reverse("admin:merchants_merchant_changelist")
 @pytest.fixture
 def staff_client(client):
     staff = User.objects.create_superuser("staff@platform.test", factories.PASSWORD)
-    client.force_login(staff)
+    login_verified(client, staff)
     client.staff = staff
     return client
 

@@ -203,7 +203,7 @@ def test_the_balance_page_shows_balances_fees_and_a_chart_without_script(api, al
 
     page = response.content.decode()
     assert response.status_code == 200
-    assert 'id="balance-pending">32.29 EUR' in page
+    assert 'id="balance-pending">€32.29<' in page
     assert "1.40 %" in page and "<svg" in page and "<polyline" in page
     assert re.search(r"<script(?![^>]*\bsrc=)", page) is None  # no inline script
     assert "https://" not in page.split("<svg", 1)[1].split("</svg>", 1)[0].replace("http://www.w3.org/2000/svg", "")

@@ -58,7 +58,7 @@ def test_a_merchant_creates_a_fixed_amount_link(alice_client, merchant_a):
     assert AuditLog.objects.filter(action="payment_link.created", object_id=link.public_id).exists()
     page = alice_client.get(reverse("dashboard:link", args=[link.public_id])).content.decode()
     assert links.public_url(link) in page
-    assert "25.00 EUR" in page
+    assert "€25.00" in page
 
 
 def test_a_free_amount_link_has_bounds(alice_client):
@@ -113,7 +113,7 @@ def test_the_list_shows_payments_and_totals(alice_client):
     totals = links.with_totals(PaymentLink.objects.filter(pk=link.pk)).get()
 
     assert (totals.payment_count, totals.paid_count, totals.paid_total) == (3, 2, 2400)
-    assert "24.00 EUR" in html
+    assert "€24.00" in html
     detail = alice_client.get(reverse("dashboard:link", args=[link.public_id])).content.decode()
     assert detail.count("a@example.org") == 3
 

@@ -179,12 +179,13 @@ def test_merchants_see_each_payout_and_the_payments_it_contains(api, alice_clien
 
 def test_staff_download_the_batch_file_from_the_admin(api, client, merchant_with_iban):
     from tests import factories
+    from tests.merchants.helpers import login_verified
 
     earn(api, merchant_with_iban)
     payouts.run_payouts(now=later())
     batch = PayoutBatch.objects.get()
     staff = factories.user("staff@platform.test", is_staff=True, is_superuser=True)
-    client.force_login(staff)
+    login_verified(client, staff)
 
     listing = client.get(reverse("admin:payments_payoutbatch_changelist"))
     download = client.get(reverse("admin:payments_batch_xml", args=[batch.pk]))
