@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from payplug.client import client_ip
 from payplug.ids import random_base62
+from payplug.prepared import PreparedSelect
 
 from .models import ApiKey, AuditLog, Invitation, Membership, Merchant, User, hash_token
 
@@ -231,16 +232,20 @@ def revoke_api_key(key: ApiKey, actor: Actor) -> ApiKey:
     return locked
 
 
+_KEY_BY_HASH = PreparedSelect(
+    ApiKey, lambda key_hash: ApiKey.objects.select_related("merchant").filter(key_hash=key_hash)
+)
+
+
 def find_api_key(raw: str) -> ApiKey | None:
     """The usable key for a raw value, or None. Records last use at most once a minute."""
     if not raw or len(raw) > 120:
         return None
-    # Every API request comes through here, so the query is kept cheap to build: key_hash is
-    # unique, so no ORDER BY (`.first()` would sort by -created_at), and ApiKey.usable() is
-    # checked on the row rather than compiled into the query each time (bench/README.md).
-    try:
-        key = ApiKey.objects.select_related("merchant").get(key_hash=ApiKey.hash_key(raw))
-    except ApiKey.DoesNotExist:
+    # Every API request comes through here, so the query is compiled once (payplug.prepared):
+    # key_hash is unique, so no ORDER BY, and ApiKey.usable() is checked on the row rather than
+    # compiled into the query (bench/README.md).
+    key = _KEY_BY_HASH.first(ApiKey.hash_key(raw))
+    if key is None:
         return None
     now = timezone.now()
     if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
@@ -262,7 +267,10 @@ def invite_member(merchant: Merchant, email: str, role: str, actor: Actor) -> tu
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         pending_owner_invite = Invitation.objects.filter(
-            merchant=merchant, email=email, role=Membership.Role.OWNER, accepted_at__isnull=True,
+            merchant=merchant,
+            email=email,
+            role=Membership.Role.OWNER,
+            accepted_at__isnull=True,
             revoked_at__isnull=True,
         ).exists()
         inviter_role = (

@@ -26,6 +26,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from notifications.services import publish
+from payplug import prepared
 
 from . import cards, disputes, ledger, representations, vault
 from .acquirers import get_acquirer
@@ -113,38 +114,41 @@ def create_payment(merchant, is_live: bool, data: NewPayment) -> Payment:
 
     now = timezone.now()
     merchant_initiated = data.saved_card is not None and data.initiator == "MERCHANT"
-    with transaction.atomic():
-        p = Payment.objects.create(
-            merchant=merchant,
-            is_live=is_live,
-            amount=data.amount,
-            is_deferred=data.is_deferred,
-            auto_capture=data.auto_capture,
-            created_at=now,
-            expires_at=now + PAGE_LIFETIME,
-            billing=data.billing or {},
-            shipping=data.shipping,
-            return_url=data.return_url,
-            cancel_url=data.cancel_url,
-            sent_by=data.sent_by,
-            hosted_token=None if merchant_initiated else random_base62(32),
-            notification_url=data.notification_url,
-            metadata=data.metadata or {},
-            description=data.description,
-            save_card=data.save_card,
-            allow_save_card=data.allow_save_card,
-            force_3ds=data.force_3ds,
-            initiator=data.initiator,
-            payment_method=data.saved_card.public_id if data.saved_card else None,
-            customer_public_id=data.customer.public_id if data.customer else None,
-            payment_context=data.payment_context,
-            source=data.source,
-            shopper_ip=data.shopper_ip,
-            shopper_language=data.shopper_language or (data.billing or {}).get("language"),
-            billing_email=((data.billing or {}).get("email") or None),
-        )
-        if data.sent_by == "EMAIL":
-            transaction.on_commit(lambda: _email_payment_request(p.pk))
+    # One INSERT, atomic on its own: no transaction around it (three statements fewer on the
+    # busiest write of the API). An emailed payment request goes out once the row is committed:
+    # at once in autocommit, or at the commit of a caller's transaction.
+    p = Payment(
+        merchant=merchant,
+        is_live=is_live,
+        amount=data.amount,
+        is_deferred=data.is_deferred,
+        auto_capture=data.auto_capture,
+        created_at=now,
+        expires_at=now + PAGE_LIFETIME,
+        billing=data.billing or {},
+        shipping=data.shipping,
+        return_url=data.return_url,
+        cancel_url=data.cancel_url,
+        sent_by=data.sent_by,
+        hosted_token=None if merchant_initiated else random_base62(32),
+        notification_url=data.notification_url,
+        metadata=data.metadata or {},
+        description=data.description,
+        save_card=data.save_card,
+        allow_save_card=data.allow_save_card,
+        force_3ds=data.force_3ds,
+        initiator=data.initiator,
+        payment_method=data.saved_card.public_id if data.saved_card else None,
+        customer_public_id=data.customer.public_id if data.customer else None,
+        payment_context=data.payment_context,
+        source=data.source,
+        shopper_ip=data.shopper_ip,
+        shopper_language=data.shopper_language or (data.billing or {}).get("language"),
+        billing_email=((data.billing or {}).get("email") or None),
+    )
+    prepared.insert(p)
+    if data.sent_by == "EMAIL":
+        transaction.on_commit(lambda: _email_payment_request(p.pk))
     if data.saved_card is not None:
         pay_with_saved_card(p, data.saved_card, shopper_present=not merchant_initiated)
         p.refresh_from_db()

@@ -7,7 +7,15 @@ BASE62 = string.digits + string.ascii_letters
 
 
 def random_base62(length: int) -> str:
-    return "".join(secrets.choice(BASE62) for _ in range(length))
+    """`length` characters drawn uniformly from BASE62 by the OS's CSPRNG.
+
+    One `token_bytes` call instead of one `secrets.choice` per character (several per API
+    request): bytes from 248 up are dropped, so that `byte % 62` stays uniform.
+    """
+    out: list[str] = []
+    while len(out) < length:
+        out.extend(BASE62[byte % 62] for byte in secrets.token_bytes(length + 8) if byte < 248)
+    return "".join(out[:length])
 
 
 def new_id(prefix: str, length: int = 24) -> str:

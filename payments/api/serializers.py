@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import EmailValidator
 from rest_framework import serializers
 
 from payplug.api import StrictBooleanField, StrictCharField, StrictIntegerField, StrictSerializer
 
 from ..models import Card, Customer
 from .fields import (
+    COUNTRIES,
+    E164,
+    LANGUAGES,
     AddressSerializer,
     CountryField,
     EmailField,
@@ -21,8 +28,17 @@ from .fields import (
 MIN_AMOUNT = 99
 MAX_AMOUNT = 2_000_000
 NOT_OFFERED_METHODS = {
-    "american_express", "oney_x3_with_fees", "oney_x4_with_fees", "oney_x3_without_fees",
-    "oney_x4_without_fees", "bancontact", "apple_pay", "satispay", "scalapay", "ideal", "mybank",
+    "american_express",
+    "oney_x3_with_fees",
+    "oney_x4_with_fees",
+    "oney_x3_without_fees",
+    "oney_x4_without_fees",
+    "bancontact",
+    "apple_pay",
+    "satispay",
+    "scalapay",
+    "ideal",
+    "mybank",
 }
 
 
@@ -181,3 +197,192 @@ class CustomerSerializer(StrictSerializer):
 class CardAttachSerializer(StrictSerializer):
     card = StrictCharField()
     metadata = MetadataField(required=False)
+
+
+# --- The fast path of POST /v1/payments ------------------------------------------------------
+#
+# PaymentCreateSerializer is the definition of a valid payment. Run through DRF, its forty-odd
+# fields cost more CPU than the rest of the request together (bench/README.md), so the common
+# case, a well-formed hosted-page payment, is recognised by the plain function below, which
+# returns exactly what the serializer would. Anything it is not sure about (a field it does not
+# handle, a value that needs trimming, any error) returns None and goes through the serializer,
+# which therefore writes every error message. tests/payments/test_create_fast_path.py checks
+# with generated bodies that whatever this accepts, the serializer accepts with the same result.
+
+_ADDRESS_LIMITS = {
+    name: field.max_length
+    for name, field in AddressSerializer._declared_fields.items()
+    if isinstance(field, OptionalString) and type(field) is OptionalString
+}
+_ADDRESS_CHOICES = {"title": frozenset(AddressSerializer._declared_fields["title"].allowed)}
+_SHIPPING_CHOICES = {
+    **_ADDRESS_CHOICES,
+    "delivery_type": frozenset(ShippingSerializer._declared_fields["delivery_type"].allowed),
+}
+_FAST_TOP_LEVEL = frozenset(
+    {
+        "amount",
+        "authorized_amount",
+        "auto_capture",
+        "currency",
+        "billing",
+        "shipping",
+        "hosted_payment",
+        "notification_url",
+        "metadata",
+        "description",
+        "save_card",
+        "allow_save_card",
+        "force_3ds",
+    }
+)
+_BOOLEANS = ("auto_capture", "save_card", "allow_save_card", "force_3ds")
+_email_validator = EmailValidator()
+
+
+def _plain_string(value, max_length: int) -> bool:
+    """A string the serializer keeps as it is: not blank, no surrounding space, no NUL, short enough."""
+    if type(value) is not str or value == "" or len(value) > max_length:
+        return False
+    return value.strip() == value and "\x00" not in value
+
+
+def _fast_url(value, https_only: bool) -> bool:
+    if not _plain_string(value, 2048) or any(ch.isspace() for ch in value):
+        return False
+    try:
+        parts = urlsplit(value)
+        hostname = parts.hostname
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https") or not hostname or parts.username or parts.password:
+        return False
+    return not (https_only and parts.scheme != "https")
+
+
+def _fast_address(data, choices: dict, required_names: bool) -> dict | None:
+    if type(data) is not dict:
+        return None
+    out = {}
+    for name, value in data.items():
+        if value is None:
+            out[name] = None
+            if name in _ADDRESS_LIMITS or name in choices or name in _ADDRESS_CHECKS:
+                continue
+            return None
+        if name in _ADDRESS_LIMITS:
+            if not _plain_string(value, _ADDRESS_LIMITS[name]):
+                return None
+        elif name in choices:
+            if not (_plain_string(value, 64) and value in choices[name]):
+                return None
+        elif name in _ADDRESS_CHECKS:
+            if not (_plain_string(value, 64) and _ADDRESS_CHECKS[name](value)):
+                return None
+        else:
+            return None
+        out[name] = value
+    email = out.get("email")
+    if email is not None:
+        try:
+            _email_validator(email)
+        except DjangoValidationError:
+            return None
+    if required_names and not (out.get("first_name") and out.get("last_name") and email):
+        return None
+    return out
+
+
+_ADDRESS_CHECKS = {
+    "mobile_phone_number": E164.match,
+    "landline_phone_number": E164.match,
+    "country": COUNTRIES.__contains__,
+    "language": LANGUAGES.__contains__,
+}
+
+
+def _fast_metadata(data) -> bool:
+    if type(data) is not dict or len(data) > 20:
+        return False
+    for key, value in data.items():
+        if not 1 <= len(key) <= 40:
+            return False
+        kind = type(value)
+        if kind is str:
+            if len(value) > 500:
+                return False
+        elif kind is int:
+            if not -(2**63) <= value < 2**63:
+                return False
+        elif kind is float:
+            if value != value:
+                return False
+        elif not (kind is bool or value is None):
+            return False
+    return True
+
+
+def fast_payment_create(data, merchant, is_live: bool) -> dict | None:
+    """PaymentCreateSerializer's validated data for a common, valid body; None for anything else."""
+    if type(data) is not dict or not data.keys() <= _FAST_TOP_LEVEL:
+        return None
+    out = {}
+    has_amount, has_authorized = "amount" in data, "authorized_amount" in data
+    if has_amount == has_authorized:
+        return None
+    name = "amount" if has_amount else "authorized_amount"
+    amount = data[name]
+    low, high = max(MIN_AMOUNT, merchant.min_amount), min(MAX_AMOUNT, merchant.max_amount)
+    if type(amount) is not int or not low <= amount <= high:
+        return None
+    out[name] = amount
+    if data.get("currency") != "EUR":
+        return None
+    out["currency"] = "EUR"
+    for flag in _BOOLEANS:
+        if flag in data:
+            if type(data[flag]) is not bool:
+                return None
+            out[flag] = data[flag]
+    if out.get("auto_capture") and not has_authorized:
+        return None
+    if out.get("save_card") and out.get("allow_save_card"):
+        return None
+    billing = _fast_address(data.get("billing"), _ADDRESS_CHOICES, required_names=True)
+    if billing is None:
+        return None
+    out["billing"] = billing
+    if "shipping" in data:
+        shipping = data["shipping"]
+        if shipping is not None:
+            shipping = _fast_address(shipping, _SHIPPING_CHOICES, required_names=False)
+            if shipping is None:
+                return None
+        out["shipping"] = shipping
+    hosted = data.get("hosted_payment")
+    if type(hosted) is not dict or not hosted.keys() <= {"return_url", "cancel_url"}:
+        return None
+    if not _fast_url(hosted.get("return_url"), https_only=False):
+        return None
+    out_hosted = {"return_url": hosted["return_url"]}
+    if "cancel_url" in hosted:
+        cancel = hosted["cancel_url"]
+        if cancel is not None and not _fast_url(cancel, https_only=False):
+            return None
+        out_hosted["cancel_url"] = cancel
+    out["hosted_payment"] = out_hosted
+    if "notification_url" in data:
+        url = data["notification_url"]
+        if url is not None and not _fast_url(url, https_only=is_live):
+            return None
+        out["notification_url"] = url
+    if "metadata" in data:
+        if not _fast_metadata(data["metadata"]):
+            return None
+        out["metadata"] = data["metadata"]
+    if "description" in data:
+        description = data["description"]
+        if description is not None and not _plain_string(description, 255):
+            return None
+        out["description"] = description
+    return out

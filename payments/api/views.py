@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from payplug.api import ApiError
 from payplug.api_views import ApiView
+from payplug.prepared import PreparedSelect
 
 from .. import representations, services
 from ..acquirers.base import AcquirerUnavailable
@@ -22,6 +23,7 @@ from .serializers import (
     PaymentCreateSerializer,
     PaymentUpdateSerializer,
     RefundCreateSerializer,
+    fast_payment_create,
 )
 
 PAGE_PARAMETERS = [schema.PAGE_PARAMETER, schema.per_page_parameter(10)]
@@ -65,6 +67,19 @@ def paginate(request, queryset, render, default_per_page: int = 10) -> dict:
     }
 
 
+# One statement per mode: a boolean is a constant of the statement (payplug.prepared).
+_PAYMENT_BY_ID = {
+    is_live: PreparedSelect(
+        Payment,
+        lambda merchant_id, public_id, is_live=is_live: Payment.objects.filter(
+            merchant_id=merchant_id, is_live=is_live, public_id=public_id
+        ),
+        examples=(7_340_033, "\x1fpay\x1f"),
+    )
+    for is_live in (False, True)
+}
+
+
 class PaymentsApiView(ApiView):
     def handle_exception(self, exc):
         if isinstance(exc, AcquirerUnavailable):
@@ -77,17 +92,16 @@ class PaymentsApiView(ApiView):
         return super().handle_exception(exc)
 
     def validated(self, serializer_class, **context):
-        serializer = serializer_class(
-            data=self.json_body(), context={"merchant": self.get_merchant(), "is_live": self.is_live, **context}
+        return serializer_class.check(
+            self.json_body(), {"merchant": self.get_merchant(), "is_live": self.is_live, **context}
         )
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
 
     def tenant(self, model):
         return model.objects.for_tenant(self.get_merchant(), self.is_live)
 
     def get_payment(self, payment_id: str) -> Payment:
-        payment = self.tenant(Payment).filter(public_id=payment_id).first()
+        # public_id is unique: no ORDER BY; compiled once per process (payplug.prepared)
+        payment = _PAYMENT_BY_ID[self.is_live].first(self.get_merchant().pk, payment_id)
         if payment is None:
             raise NotFound()
         return payment
@@ -106,21 +120,36 @@ class PaymentsApiView(ApiView):
 
 
 class PaymentListCreate(PaymentsApiView):
-    @api_operation("payments_list", "payments", "List payments", schema.PaymentList,
-                   description="The caller's payments in its mode, newest first.", parameters=PAGE_PARAMETERS,
-                   errors=(400, 401, 403, 429))
+    @api_operation(
+        "payments_list",
+        "payments",
+        "List payments",
+        schema.PaymentList,
+        description="The caller's payments in its mode, newest first.",
+        parameters=PAGE_PARAMETERS,
+        errors=(400, 401, 403, 429),
+    )
     def get(self, request):
         queryset = self.tenant(Payment).select_related("card")
         return Response(paginate(request, queryset, representations.payment))
 
-    @api_operation("payments_create", "payments", "Create a payment", schema.Payment, status=201,
-                   description="A hosted-page payment (the shopper pays at `hosted_payment.payment_url`), or a "
-                               "one-click payment with a saved card (`payment_method`).",
-                   request=PaymentCreateSerializer, errors=(400, 401, 403, 409, 413, 429, 503),
-                   examples=schema.PAYMENT_CREATE_EXAMPLES)
+    @api_operation(
+        "payments_create",
+        "payments",
+        "Create a payment",
+        schema.Payment,
+        status=201,
+        description="A hosted-page payment (the shopper pays at `hosted_payment.payment_url`), or a "
+        "one-click payment with a saved card (`payment_method`).",
+        request=PaymentCreateSerializer,
+        errors=(400, 401, 403, 409, 413, 429, 503),
+        examples=schema.PAYMENT_CREATE_EXAMPLES,
+    )
     @idempotent
     def post(self, request):
-        data = self.validated(PaymentCreateSerializer)
+        data = fast_payment_create(self.json_body(), self.get_merchant(), self.is_live)
+        if data is None:
+            data = self.validated(PaymentCreateSerializer)
         self._check_features(data)
         hosted = data.get("hosted_payment") or {}
         is_deferred = "authorized_amount" in data
@@ -151,21 +180,35 @@ class PaymentListCreate(PaymentsApiView):
         merchant = self.get_merchant()
         wants_saving = data.get("save_card") or data.get("allow_save_card")
         if self.is_live and wants_saving and not merchant.live_save_card_enabled:
-            raise ApiError("feature_not_enabled", "Saving cards is not enabled for this account in live mode.",
-                           status=403)
+            raise ApiError(
+                "feature_not_enabled", "Saving cards is not enabled for this account in live mode.", status=403
+            )
 
 
 class PaymentDetail(PaymentsApiView):
-    @api_operation("payments_retrieve", "payments", "Retrieve a payment", schema.Payment,
-                   parameters=[schema.PAYMENT_ID], success_examples=[schema.PAYMENT_EXAMPLE])
+    @api_operation(
+        "payments_retrieve",
+        "payments",
+        "Retrieve a payment",
+        schema.Payment,
+        parameters=[schema.PAYMENT_ID],
+        success_examples=[schema.PAYMENT_EXAMPLE],
+    )
     def get(self, request, payment_id):
         return Response(representations.payment(self.get_payment(payment_id)))
 
-    @api_operation("payments_update", "payments", "Abort or capture a payment", schema.Payment,
-                   description="`{\"abort\": true}` aborts a payment not paid yet; `{\"captured\": true}` "
-                               "captures an authorized deferred payment.",
-                   request=PaymentUpdateSerializer, parameters=[schema.PAYMENT_ID],
-                   errors=(*schema.WRITE_ERRORS, 503), examples=schema.PAYMENT_UPDATE_EXAMPLES)
+    @api_operation(
+        "payments_update",
+        "payments",
+        "Abort or capture a payment",
+        schema.Payment,
+        description='`{"abort": true}` aborts a payment not paid yet; `{"captured": true}` '
+        "captures an authorized deferred payment.",
+        request=PaymentUpdateSerializer,
+        parameters=[schema.PAYMENT_ID],
+        errors=(*schema.WRITE_ERRORS, 503),
+        examples=schema.PAYMENT_UPDATE_EXAMPLES,
+    )
     @idempotent
     def patch(self, request, payment_id):
         payment = self.get_payment(payment_id)
@@ -178,31 +221,52 @@ class PaymentDetail(PaymentsApiView):
 
 
 class RefundListCreate(PaymentsApiView):
-    @api_operation("refunds_list", "refunds", "List the refunds of a payment", schema.RefundList,
-                   parameters=[schema.PAYMENT_ID, schema.PAGE_PARAMETER, schema.per_page_parameter(100)])
+    @api_operation(
+        "refunds_list",
+        "refunds",
+        "List the refunds of a payment",
+        schema.RefundList,
+        parameters=[schema.PAYMENT_ID, schema.PAGE_PARAMETER, schema.per_page_parameter(100)],
+    )
     def get(self, request, payment_id):
         payment = self.get_payment(payment_id)
         queryset = Refund.objects.filter(payment=payment).select_related("payment")
         return Response(paginate(request, queryset, representations.refund, default_per_page=100))
 
-    @api_operation("refunds_create", "refunds", "Refund a payment", schema.Refund, status=201,
-                   description="Refunds a paid payment, partially or (without `amount`) totally.",
-                   request=RefundCreateSerializer, parameters=[schema.PAYMENT_ID],
-                   errors=(*schema.WRITE_ERRORS, 503), examples=schema.REFUND_CREATE_EXAMPLES)
+    @api_operation(
+        "refunds_create",
+        "refunds",
+        "Refund a payment",
+        schema.Refund,
+        status=201,
+        description="Refunds a paid payment, partially or (without `amount`) totally.",
+        request=RefundCreateSerializer,
+        parameters=[schema.PAYMENT_ID],
+        errors=(*schema.WRITE_ERRORS, 503),
+        examples=schema.REFUND_CREATE_EXAMPLES,
+    )
     @idempotent
     def post(self, request, payment_id):
         payment = self.get_payment(payment_id)
         data = self.validated(RefundCreateSerializer)
         refund = services.refund(
-            payment, data.get("amount"), metadata=data.get("metadata"),
-            idempotency_key=request.headers.get("Idempotency-Key"), created_by=self.actor_label(),
+            payment,
+            data.get("amount"),
+            metadata=data.get("metadata"),
+            idempotency_key=request.headers.get("Idempotency-Key"),
+            created_by=self.actor_label(),
         )
         return Response(representations.refund(refund), status=201)
 
 
 class RefundDetail(PaymentsApiView):
-    @api_operation("refunds_retrieve", "refunds", "Retrieve a refund", schema.Refund,
-                   parameters=[schema.PAYMENT_ID, schema.REFUND_ID])
+    @api_operation(
+        "refunds_retrieve",
+        "refunds",
+        "Retrieve a refund",
+        schema.Refund,
+        parameters=[schema.PAYMENT_ID, schema.REFUND_ID],
+    )
     def get(self, request, payment_id, refund_id):
         payment = self.get_payment(payment_id)
         refund = Refund.objects.filter(payment=payment, public_id=refund_id).select_related("payment").first()
@@ -215,14 +279,27 @@ class RefundDetail(PaymentsApiView):
 
 
 class CustomerListCreate(PaymentsApiView):
-    @api_operation("customers_list", "customers", "List customers", schema.CustomerList,
-                   parameters=PAGE_PARAMETERS, errors=(400, 401, 403, 429))
+    @api_operation(
+        "customers_list",
+        "customers",
+        "List customers",
+        schema.CustomerList,
+        parameters=PAGE_PARAMETERS,
+        errors=(400, 401, 403, 429),
+    )
     def get(self, request):
         return Response(paginate(request, self.tenant(Customer).alive(), representations.customer))
 
-    @api_operation("customers_create", "customers", "Create a customer", schema.Customer, status=201,
-                   request=CustomerSerializer, errors=(400, 401, 403, 409, 413, 429),
-                   examples=schema.CUSTOMER_CREATE_EXAMPLES)
+    @api_operation(
+        "customers_create",
+        "customers",
+        "Create a customer",
+        schema.Customer,
+        status=201,
+        request=CustomerSerializer,
+        errors=(400, 401, 403, 409, 413, 429),
+        examples=schema.CUSTOMER_CREATE_EXAMPLES,
+    )
     @idempotent
     def post(self, request):
         data = dict(self.validated(CustomerSerializer))
@@ -232,29 +309,38 @@ class CustomerListCreate(PaymentsApiView):
 
 
 class CustomerDetail(PaymentsApiView):
-    @api_operation("customers_retrieve", "customers", "Retrieve a customer", schema.Customer,
-                   parameters=[schema.CUSTOMER_ID])
+    @api_operation(
+        "customers_retrieve", "customers", "Retrieve a customer", schema.Customer, parameters=[schema.CUSTOMER_ID]
+    )
     def get(self, request, customer_id):
         return Response(representations.customer(self.get_customer(customer_id)))
 
-    @api_operation("customers_update", "customers", "Update a customer", schema.Customer,
-                   description="Any subset of the fields; `null` clears an optional field; `metadata` replaces "
-                               "the whole object.",
-                   request=CustomerSerializer(partial=True), parameters=[schema.CUSTOMER_ID],
-                   errors=schema.WRITE_ERRORS)
+    @api_operation(
+        "customers_update",
+        "customers",
+        "Update a customer",
+        schema.Customer,
+        description="Any subset of the fields; `null` clears an optional field; `metadata` replaces the whole object.",
+        request=CustomerSerializer(partial=True),
+        parameters=[schema.CUSTOMER_ID],
+        errors=schema.WRITE_ERRORS,
+    )
     @idempotent
     def patch(self, request, customer_id):
         customer = self.get_customer(customer_id)
-        serializer = CustomerSerializer(data=self.json_body(), partial=True)
-        serializer.is_valid(raise_exception=True)
-        fields = dict(serializer.validated_data)
+        fields = dict(CustomerSerializer.check(self.json_body(), {}, partial=True))
         if "metadata" in fields and fields["metadata"] is None:
             fields["metadata"] = {}
         customer = services.update_customer(customer, fields)
         return Response(representations.customer(customer))
 
-    @api_operation("customers_delete", "customers", "Delete a customer and its saved cards",
-                   schema.CustomerDeleted, parameters=[schema.CUSTOMER_ID])
+    @api_operation(
+        "customers_delete",
+        "customers",
+        "Delete a customer and its saved cards",
+        schema.CustomerDeleted,
+        parameters=[schema.CUSTOMER_ID],
+    )
     def delete(self, request, customer_id):
         customer = self.get_customer(customer_id)
         services.delete_customer(customer)
@@ -265,24 +351,40 @@ class CustomerDetail(PaymentsApiView):
 
 
 class CustomerCards(PaymentsApiView):
-    @api_operation("customer_cards_list", "cards", "List a customer's saved cards", schema.CardList,
-                   parameters=[schema.CUSTOMER_ID, *PAGE_PARAMETERS])
+    @api_operation(
+        "customer_cards_list",
+        "cards",
+        "List a customer's saved cards",
+        schema.CardList,
+        parameters=[schema.CUSTOMER_ID, *PAGE_PARAMETERS],
+    )
     def get(self, request, customer_id):
         customer = self.get_customer(customer_id)
         queryset = self.tenant(Card).alive().filter(customer=customer).select_related("customer")
         return Response(paginate(request, queryset, representations.card))
 
-    @api_operation("customer_cards_attach", "cards", "Attach a saved card to a customer", schema.Card,
-                   status=201, description="Attaches a card saved earlier by a payment without a customer.",
-                   request=CardAttachSerializer, parameters=[schema.CUSTOMER_ID], errors=schema.WRITE_ERRORS)
+    @api_operation(
+        "customer_cards_attach",
+        "cards",
+        "Attach a saved card to a customer",
+        schema.Card,
+        status=201,
+        description="Attaches a card saved earlier by a payment without a customer.",
+        request=CardAttachSerializer,
+        parameters=[schema.CUSTOMER_ID],
+        errors=schema.WRITE_ERRORS,
+    )
     @idempotent
     def post(self, request, customer_id):
         customer = self.get_customer(customer_id)
         data = self.validated(CardAttachSerializer)
         card = self.tenant(Card).alive().filter(public_id=data["card"]).first()
         if card is None or (card.customer_id and card.customer_id != customer.pk):
-            raise ApiError("invalid_request", "card: no card saved without a customer has this id.",
-                           details={"card": "no card saved without a customer has this id."})
+            raise ApiError(
+                "invalid_request",
+                "card: no card saved without a customer has this id.",
+                details={"card": "no card saved without a customer has this id."},
+            )
         card = services.attach_card(card, customer, data.get("metadata"))
         return Response(representations.card(card), status=201)
 
@@ -296,13 +398,23 @@ class CustomerCardDetail(PaymentsApiView):
             raise NotFound()
         return card
 
-    @api_operation("customer_cards_retrieve", "cards", "Retrieve a customer's saved card", schema.Card,
-                   parameters=[schema.CUSTOMER_ID, schema.CARD_ID])
+    @api_operation(
+        "customer_cards_retrieve",
+        "cards",
+        "Retrieve a customer's saved card",
+        schema.Card,
+        parameters=[schema.CUSTOMER_ID, schema.CARD_ID],
+    )
     def get(self, request, customer_id, card_id):
         return Response(representations.card(self.get_card(customer_id, card_id)))
 
-    @api_operation("customer_cards_delete", "cards", "Delete a customer's saved card", schema.CardDeleted,
-                   parameters=[schema.CUSTOMER_ID, schema.CARD_ID])
+    @api_operation(
+        "customer_cards_delete",
+        "cards",
+        "Delete a customer's saved card",
+        schema.CardDeleted,
+        parameters=[schema.CUSTOMER_ID, schema.CARD_ID],
+    )
     def delete(self, request, customer_id, card_id):
         card = self.get_card(customer_id, card_id)
         services.delete_card(card)
@@ -320,8 +432,7 @@ class CardDetail(PaymentsApiView):
     def get(self, request, card_id):
         return Response(representations.card(self.get_card(card_id)))
 
-    @api_operation("cards_delete", "cards", "Delete a saved card", schema.CardDeleted,
-                   parameters=[schema.CARD_ID])
+    @api_operation("cards_delete", "cards", "Delete a saved card", schema.CardDeleted, parameters=[schema.CARD_ID])
     def delete(self, request, card_id):
         card = self.get_card(card_id)
         services.delete_card(card)
