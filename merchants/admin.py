@@ -26,10 +26,11 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Merchant)
 class MerchantAdmin(admin.ModelAdmin):
-    list_display = ["name", "public_id", "legal_form", "country", "status", "created_at"]
+    list_display = ["name", "public_id", "legal_form", "country", "status", "live_ready", "created_at"]
     list_filter = ["status", "legal_form", "country"]
     search_fields = ["name", "public_id", "registration_number", "support_email"]
-    readonly_fields = ["public_id", "approved_at", "approved_by", "created_at", "updated_at"]
+    # live_ready is computed (Merchant.save, merchants.signals): shown, never edited.
+    readonly_fields = ["public_id", "live_ready", "approved_at", "approved_by", "created_at", "updated_at"]
     inlines = [MembershipInline]
     actions = ["approve", "suspend"]
 

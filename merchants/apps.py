@@ -6,6 +6,12 @@ class MerchantsConfig(AppConfig):
     name = "merchants"
     default = True
 
+    def ready(self):
+        from . import signals
+
+        # Merchant.live_ready follows memberships and second factors (merchants/signals.py).
+        signals.connect()
+
 
 class PlatformAdminConfig(admin_apps.AdminConfig):
     """django.contrib.admin whose default site requires a verified second factor (merchants.admin_site).

@@ -59,6 +59,7 @@ class SecretKeyAuthentication(authentication.BaseAuthentication):
         merchant = key.merchant
         if merchant.status == Merchant.Status.SUSPENDED:
             raise exceptions.PermissionDenied("This account is suspended.", code="account_suspended")
+        # live_enabled reads the live_ready column loaded with the key: no query on the hot path.
         if key.is_live and not merchant.live_enabled:
             raise exceptions.PermissionDenied("Live mode is not enabled for this account.", code="account_not_live")
         return MerchantPrincipal(merchant), ApiCaller(merchant=merchant, is_live=key.is_live, key=key)

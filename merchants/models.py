@@ -112,6 +112,12 @@ class Merchant(models.Model):
     blocked_countries = models.JSONField(default=list, blank=True)
     allowed_origins = models.JSONField(default=list, blank=True)
 
+    # Whether live mode is open: the rule of live_mode_rule_holds(), stored so that a live API request,
+    # which loads the merchant with its key, pays no query for it. Kept up to date by save() below and
+    # by services.refresh_live_ready(), which merchants.signals runs when memberships or second
+    # factors change. Never edited by hand.
+    live_ready = models.BooleanField(default=False, editable=False)
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -120,6 +126,15 @@ class Merchant(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        # Live mode follows the row's own fields here; memberships and devices in merchants.signals.
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or not self.LIVE_RULE_FIELDS.isdisjoint(update_fields):
+            self.live_ready = self.live_mode_rule_holds()
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "live_ready"}
+        super().save(*args, **kwargs)
 
     @property
     def display_name(self) -> str:
@@ -147,25 +162,41 @@ class Merchant(models.Model):
     def profile_complete(self) -> bool:
         return not self.missing_profile_fields()
 
-    def admins_without_two_factor(self):
-        from django_otp import devices_for_user
+    def _admins_without_two_factor(self):
+        """The owner and admin memberships whose user has no confirmed device of any kind
+        (django_otp.devices_for_user(user, confirmed=True) is empty: no TOTP app, no backup codes)."""
+        from django_otp import device_classes
 
-        return [
-            membership.user
-            for membership in self.memberships.filter(
-                role__in=[Membership.Role.OWNER, Membership.Role.ADMIN]
-            ).select_related("user")
-            if not any(devices_for_user(membership.user, confirmed=True))
-        ]
+        if self.pk is None:
+            return Membership.objects.none()
+        memberships = self.memberships.filter(role__in=[Membership.Role.OWNER, Membership.Role.ADMIN])
+        for model in device_classes():
+            memberships = memberships.exclude(
+                models.Exists(model.objects.filter(user_id=models.OuterRef("user_id"), confirmed=True))
+            )
+        return memberships
+
+    def admins_without_two_factor(self):
+        return [membership.user for membership in self._admins_without_two_factor().select_related("user")]
 
     @property
     def is_approved(self) -> bool:
         return self.status == self.Status.APPROVED
 
+    def live_mode_rule_holds(self) -> bool:
+        """Live mode needs staff approval, a complete profile, and 2FA on every owner and admin.
+
+        Runs queries: read `live_enabled` instead, except to recompute `live_ready`.
+        """
+        return self.is_approved and self.profile_complete and not self._admins_without_two_factor().exists()
+
     @property
     def live_enabled(self) -> bool:
-        """Live mode needs a complete profile, 2FA on every owner/admin, and staff approval."""
-        return self.is_approved and self.profile_complete and not self.admins_without_two_factor()
+        """Whether live mode is open, as of when this row was loaded (or last saved); no query."""
+        return self.live_ready
+
+    # The fields live_mode_rule_holds() reads on this row; memberships and devices are followed by signals.
+    LIVE_RULE_FIELDS = frozenset({"status", "vat_number", *PROFILE_FIELDS})
 
 
 class Membership(models.Model):

@@ -38,8 +38,10 @@ class Actor:
     user_agent: str = ""
 
     @classmethod
-    def from_request(cls, request) -> Actor:
-        user = request.user if getattr(request, "user", None) and request.user.is_authenticated else None
+    def from_request(cls, request, user: User | None = None) -> Actor:
+        """The request's user (or `user`, acting before being logged in) from the request's address."""
+        if user is None:
+            user = request.user if getattr(request, "user", None) and request.user.is_authenticated else None
         return cls(
             user=user,
             label=user.email if user else "",
@@ -157,6 +159,36 @@ def suspend_merchant(merchant: Merchant, staff: User) -> Merchant:
             obj_id=locked.public_id,
         )
     return locked
+
+
+# --- live mode -------------------------------------------------------------------------------
+
+
+def refresh_live_ready(merchant_ids) -> None:
+    """Recompute and store Merchant.live_ready (Merchant.live_mode_rule_holds) for these merchants.
+
+    Merchant.save() recomputes it for changes of the row itself; merchants.signals calls this when
+    something else the rule reads changes: a membership, or a second factor of a member. Each
+    merchant row is locked first, so that this and a concurrent approval or profile change (which
+    lock it too) see each other's writes instead of storing a stale answer.
+    """
+    ids = sorted({pk for pk in merchant_ids if pk is not None})
+    if not ids:
+        return
+    with transaction.atomic():
+        for merchant in Merchant.objects.select_for_update().filter(pk__in=ids).order_by("pk"):
+            ready = merchant.live_mode_rule_holds()
+            if ready != merchant.live_ready:
+                Merchant.objects.filter(pk=merchant.pk).update(live_ready=ready)
+
+
+def refresh_live_ready_for_users(user_ids) -> None:
+    """Recompute live mode of every organisation where one of these users is an owner or admin."""
+    ids = {pk for pk in user_ids if pk is not None}
+    if not ids:
+        return
+    leading = Membership.objects.filter(user_id__in=ids, role__in=[Membership.Role.OWNER, Membership.Role.ADMIN])
+    refresh_live_ready(leading.values_list("merchant_id", flat=True))
 
 
 # --- API keys ----------------------------------------------------------------------------

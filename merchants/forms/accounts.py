@@ -1,7 +1,7 @@
 """Forms of the account pages: sign-up, login, two-factor, onboarding and the organisation profile.
 
-Forms only parse and validate; views hand the cleaned data to a service (or, for the user's own
-account, to the small helpers in merchants.views.accounts). No form here saves a Merchant itself.
+Forms only parse and validate; views hand the cleaned data to a service (merchants.services, or
+merchants.accounts for the user's own account). No form here saves a Merchant itself.
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 two-factor settings, the user's language, onboarding, invitations, and the organisation settings
 of the dashboard.
 
-Organisation changes go through merchants.services. The user's own account (creating it,
-confirming its email, its OTP devices) has no service module yet; those few writes live in
-the helpers at the top of this file, each in one transaction.
+Views parse forms, call services and render: organisation changes go through merchants.services,
+the user's own account (creating it, confirming its email, its language, password and OTP
+devices) through merchants.accounts.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from base64 import b32encode
 from functools import wraps
 
 import segno
-from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib import auth, messages
 from django.contrib.auth import views as auth_views
@@ -26,11 +25,11 @@ from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.shortcuts import redirect, render, resolve_url
 from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -40,10 +39,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language as django_set_language
 from django_otp import login as otp_login
 from django_otp import user_has_device
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .. import roles, services
+from .. import accounts, roles, services
 from ..decorators import dashboard_view, user_needs_otp
 from ..forms.accounts import (
     INVALID_CODE,
@@ -73,7 +71,6 @@ PENDING_LOGIN_SESSION = "pending_login"
 PENDING_LOGIN_MAX_AGE = 300
 # The invitation being answered, so that sign-up and login can come back to it.
 INVITATION_SESSION = "pending_invitation"
-BACKUP_CODE_COUNT = 10
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
@@ -132,13 +129,6 @@ def _pending_invitation(request) -> Invitation | None:
     return invitation if invitation and invitation.is_pending else None
 
 
-def _mark_email_verified(user: User) -> None:
-    # Compare-and-set: the first confirmation wins and keeps its timestamp.
-    now = timezone.now()
-    if User.objects.filter(pk=user.pk, email_verified_at__isnull=True).update(email_verified_at=now):
-        user.email_verified_at = now
-
-
 # --- the user's language ------------------------------------------------------------------------
 
 
@@ -181,19 +171,13 @@ def _logged_in(request, user: User, response):
     return _use_language(request, response, _supported_language(user.preferred_language))
 
 
-def _save_preferred_language(user: User, code: str) -> None:
-    if user.preferred_language != code:
-        User.objects.filter(pk=user.pk).update(preferred_language=code)
-        user.preferred_language = code
-
-
 def set_language(request):
     """The language switcher (django.views.i18n.set_language), which also remembers the choice
     as the preferred language of a logged-in user: for their next login and for their emails."""
     response = django_set_language(request)
     code = _supported_language(request.POST.get("language")) if request.method == "POST" else None
     if code and request.user.is_authenticated and not user_needs_otp(request):
-        _save_preferred_language(request.user, code)
+        accounts.set_preferred_language(request.user, code)
     return response
 
 
@@ -240,19 +224,6 @@ def send_verification_email(user: User) -> bool:
     return send_templated_email("verify_email", user.email, context)
 
 
-def _create_user(data: dict, invitation: Invitation | None) -> User:
-    # Arriving from an invitation sent to this very address proves the mailbox: no second email.
-    proven = invitation is not None and invitation.email.lower() == data["email"]
-    with transaction.atomic():
-        return User.objects.create_user(
-            email=data["email"],
-            password=data["password"],
-            full_name=data["full_name"],
-            preferred_language=translation.get_language() or "",
-            email_verified_at=timezone.now() if proven else None,
-        )
-
-
 @never_cache
 @sensitive_post_parameters("password")
 @require_http_methods(["GET", "POST"])
@@ -264,8 +235,15 @@ def signup(request):
     if request.method == "POST":
         form = SignupForm(request.POST)
         if form.is_valid():
+            data = form.cleaned_data
             try:
-                user = _create_user(form.cleaned_data, invitation)
+                user = accounts.sign_up(
+                    email=data["email"],
+                    password=data["password"],
+                    full_name=data["full_name"],
+                    language=translation.get_language() or "",
+                    invitation=invitation,
+                )
             except IntegrityError:  # the same address signed up a moment ago
                 form.add_error("email", _("An account already exists with this email. Log in or reset your password."))
             else:
@@ -306,7 +284,7 @@ def verify_email(request, token):
     user = user_for_verification_token(token)
     if user is None:
         return render(request, "registration/verify_email_invalid.html", status=400)
-    _mark_email_verified(user)
+    accounts.confirm_email(user)
     messages.success(request, _("Your email address is confirmed."))
     if request.user.is_authenticated:
         return redirect(_home_url())
@@ -426,8 +404,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         response = super().form_valid(form)
         user = form.user
         # The link reached the mailbox: the address is proven, and a lockout no longer helps.
-        _mark_email_verified(user)
-        axes_reset(username=user.email)
+        accounts.password_reset_completed(user, services.Actor.from_request(self.request, user=user))
         return response
 
 
@@ -440,62 +417,6 @@ password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
 
 
 # --- two-factor authentication and password change ----------------------------------------------
-
-
-def _audit_for_user(request, action: str) -> None:
-    """One entry in the audit log of each organisation the user belongs to."""
-    actor = services.Actor.from_request(request)
-    merchants = [membership.merchant for membership in request.dashboard.memberships] or [None]
-    for merchant in merchants:
-        services.audit(merchant, actor, action, obj_type="user", obj_id=request.user.pk)
-
-
-def _pending_totp_device(user: User) -> TOTPDevice:
-    """The unconfirmed device being set up; the same one (same secret) until it is confirmed."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
-    return device
-
-
-def _replace_backup_codes(user: User) -> list[str]:
-    with transaction.atomic():
-        device = StaticDevice.objects.filter(user=user).order_by("pk").first()
-        if device is None:
-            device = StaticDevice.objects.create(user=user, name="backup codes", confirmed=True)
-        device.token_set.all().delete()
-        codes = [StaticToken.random_token() for _i in range(BACKUP_CODE_COUNT)]
-        StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
-    return codes
-
-
-def _enable_two_factor(request, code: str) -> tuple[str | None, list[str]]:
-    """Confirm the pending TOTP device with `code`: (error message or None, fresh backup codes)."""
-    user = request.user
-    with transaction.atomic():
-        device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).order_by("-pk").first()
-        if device is None:
-            return INVALID_CODE, []
-        if not device.verify_is_allowed()[0]:
-            return TOO_MANY_CODES, []
-        if not device.verify_token(code):
-            return INVALID_CODE, []
-        device.confirmed = True
-        device.save(update_fields=["confirmed"])
-        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-        codes = _replace_backup_codes(user)
-        _audit_for_user(request, "security.two_factor_enabled")
-    # This session has just proven the new factor.
-    otp_login(request, device)
-    return None, codes
-
-
-def _disable_two_factor(request) -> None:
-    user = request.user
-    with transaction.atomic():
-        TOTPDevice.objects.filter(user=user).delete()
-        StaticDevice.objects.filter(user=user).delete()
-        _audit_for_user(request, "security.two_factor_disabled")
 
 
 def _qr_svg(device: TOTPDevice) -> str:
@@ -515,7 +436,7 @@ def _grouped(secret: str) -> str:
 def account_security(request):
     user = request.user
     action = request.POST.get("action") if request.method == "POST" else None
-    two_factor_on = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    two_factor_on = accounts.has_two_factor(user)
     enable_form = EnableTwoFactorForm()
     disable_form = DisableTwoFactorForm(user=user)
     password_form = PasswordChangeForm(user)
@@ -527,33 +448,39 @@ def account_security(request):
     if action == "enable" and not two_factor_on:
         enable_form = EnableTwoFactorForm(request.POST)
         if enable_form.is_valid():
-            error, backup_codes = _enable_two_factor(request, enable_form.cleaned_data["code"])
-            if error is None:
+            try:
+                device, backup_codes = accounts.enable_two_factor(
+                    user, enable_form.cleaned_data["code"], services.Actor.from_request(request)
+                )
+            except accounts.CodeRefused as refused:
+                enable_form.add_error("code", TOO_MANY_CODES if refused.throttled else INVALID_CODE)
+            else:
+                otp_login(request, device)  # this session has just proven the new factor
                 two_factor_on = True
                 messages.success(request, _("Two-factor authentication is on."))
-            else:
-                enable_form.add_error("code", error)
     elif action == "disable" and two_factor_on:
         disable_form = DisableTwoFactorForm(request.POST, user=user)
         if disable_form.is_valid():
-            _disable_two_factor(request)
+            accounts.disable_two_factor(user, services.Actor.from_request(request))
             messages.success(request, _("Two-factor authentication is off."))
             return redirect("account_security")
     elif action == "backup_codes" and two_factor_on:
-        backup_codes = _replace_backup_codes(user)
+        backup_codes = accounts.replace_backup_codes(user, services.Actor.from_request(request))
         messages.success(request, _("New backup codes are ready; the old ones no longer work."))
     elif action == "password":
         password_form = PasswordChangeForm(user, request.POST)
         if password_form.is_valid():
-            password_form.save()
-            auth.update_session_auth_hash(request, password_form.user)
+            accounts.change_password(
+                user, password_form.cleaned_data["new_password1"], services.Actor.from_request(request)
+            )
+            auth.update_session_auth_hash(request, user)
             messages.success(request, _("Your password has been changed."))
             return redirect("account_security")
     elif action == "language":
         language_form = LanguageForm(request.POST)
         if language_form.is_valid():
             code = language_form.cleaned_data["language"]
-            _save_preferred_language(user, code)
+            accounts.set_preferred_language(user, code)
             response = _use_language(request, redirect("account_security"), code)
             messages.success(request, _("Your language is saved."))  # already in that language
             return response
@@ -571,14 +498,14 @@ def account_security(request):
         "backup_codes": backup_codes,
     }
     if two_factor_on:
-        context["backup_codes_left"] = StaticToken.objects.filter(device__user=user).count()
+        context["backup_codes_left"] = accounts.backup_codes_left(user)
         # Turning 2FA off locks live mode of organisations where the user is an owner or admin.
         context["locks_live_mode"] = any(
             m.role in (Membership.Role.OWNER, Membership.Role.ADMIN) and m.merchant.is_approved
             for m in request.dashboard.memberships
         )
     else:
-        device = _pending_totp_device(user)
+        device = accounts.pending_totp_device(user)
         context["qr_svg"] = _qr_svg(device)
         context["secret"] = _grouped(b32encode(device.bin_key).decode())
     return render(request, "dashboard/security.html", context)
@@ -639,7 +566,7 @@ def accept_invitation(request, token):
                 messages.error(request, _("This invitation is no longer valid."))
                 return redirect(_home_url())
             # The token was delivered to this address, which proves it.
-            _mark_email_verified(user)
+            accounts.confirm_email(user)
             request.session.pop(INVITATION_SESSION, None)
             request.session[SESSION_MERCHANT] = membership.merchant_id
             request.session[SESSION_LIVE] = False

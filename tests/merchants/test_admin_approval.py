@@ -85,6 +85,7 @@ def test_live_mode_opens_once_approved_and_owners_have_two_factor(staff_client, 
 
     totp_device(alice)
 
+    merchant.refresh_from_db()  # live_enabled is a column (live_ready), updated in the database
     assert merchant.live_enabled
 
 

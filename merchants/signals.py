@@ -1,0 +1,72 @@
+"""Keep Merchant.live_ready up to date when what the live-mode rule reads changes outside the row.
+
+Merchant.save() covers the merchant's own fields (status, profile). These receivers, connected in
+MerchantsConfig.ready(), cover the rest: memberships (who is an owner or admin) and the second
+factors of users (django_otp devices: a confirmed TOTP app or backup codes). Writes that send no
+signal (QuerySet.update() on these tables, raw SQL) must call services.refresh_live_ready themselves.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from . import services
+from .models import Membership, Merchant
+
+# The only fields of a device that the rule reads.
+_DEVICE_STATE = "_live_ready_state"
+
+
+def _deleting_the_merchant(origin) -> bool:
+    return isinstance(origin, Merchant) or (isinstance(origin, QuerySet) and origin.model is Merchant)
+
+
+def membership_saved(sender, instance, **kwargs):
+    services.refresh_live_ready([instance.merchant_id])
+
+
+def membership_deleted(sender, instance, origin=None, **kwargs):
+    if _deleting_the_merchant(origin):
+        return  # the merchant row goes too
+    services.refresh_live_ready([instance.merchant_id])
+
+
+def device_saving(sender, instance, raw=False, **kwargs):
+    """Remember who the device belonged to and whether it was confirmed, before this save."""
+    if raw or instance._state.adding or instance.pk is None:
+        setattr(instance, _DEVICE_STATE, None)
+        return
+    before = sender.objects.filter(pk=instance.pk).values_list("user_id", "confirmed").first()
+    setattr(instance, _DEVICE_STATE, before)
+
+
+def device_saved(sender, instance, created=False, raw=False, **kwargs):
+    if raw:
+        return
+    before = getattr(instance, _DEVICE_STATE, None)
+    after = (instance.user_id, bool(instance.confirmed))
+    if before is not None:
+        before = (before[0], bool(before[1]))
+    if before == after or (before is None and not after[1]):
+        # Nothing the rule reads changed (a login's code check saves the device every time), or a new
+        # device still to be confirmed.
+        return
+    services.refresh_live_ready_for_users({after[0], before[0] if before else None})
+
+
+def device_deleted(sender, instance, **kwargs):
+    if instance.confirmed:
+        services.refresh_live_ready_for_users([instance.user_id])
+
+
+def connect() -> None:
+    from django.db.models import signals
+    from django_otp import device_classes
+
+    signals.post_save.connect(membership_saved, sender=Membership, dispatch_uid="live_ready_membership_saved")
+    signals.post_delete.connect(membership_deleted, sender=Membership, dispatch_uid="live_ready_membership_deleted")
+    for model in device_classes():
+        label = model._meta.label_lower
+        signals.pre_save.connect(device_saving, sender=model, dispatch_uid=f"live_ready_{label}_saving")
+        signals.post_save.connect(device_saved, sender=model, dispatch_uid=f"live_ready_{label}_saved")
+        signals.post_delete.connect(device_deleted, sender=model, dispatch_uid=f"live_ready_{label}_deleted")
