@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fraud benchmark (issue 6): detection quality, backtest replay rate, online scoring latency.
 
-    .venv/bin/python bench/fraud_bench.py            # full run, about 4 minutes
+    .venv/bin/python bench/fraud_bench.py            # full run, seeds 0-4, about 6 minutes
     .venv/bin/python bench/fraud_bench.py --quick    # smoke run (figures not comparable)
 
 1. Quality and replay: fraud.simulator generates the data of the public "Fraud Detection
@@ -9,10 +9,16 @@
    and 3 customers compromised a day, payments above 220 fraudulent) over 90 days, every fraud
    reported 7 days after it happened. The CSV goes through fraud.backtest exactly as
    `manage.py fraud_backtest` does: train on days 60-66, test on days 74-80 (a week starting 7 days
-   after training ends), training labels reported before the test starts. Reported: AUC ROC,
-   average precision, card precision@100 (per test day, averaged), for several seeds; the replay
-   rate is every CSV row through the online feature code (features computed for every row),
-   over the replay time (CSV parsing included, model training excluded).
+   after training ends), training labels reported before the test starts. Reported per seed (0-4):
+   AUC ROC, average precision, card precision@100 (per test day, averaged), as the command prints
+   them over every test row; the same scores under the handbook's own test protocol (the rows of
+   cards with a fraud known by then, i.e. before the test day minus the 7-day delay, are left
+   out); and the ceiling that no scorer can pass: the frauds of a merchant compromised less than
+   7 days before, with no report on it yet, look exactly like genuine payments (the simulator
+   changes nothing else about them), so even a perfect detector of every other fraud only ranks
+   them by chance. The checked figure is the minimum over the seeds, not seed 0. The replay rate
+   is every CSV row through the online feature code (features computed for every row), over the
+   replay time (CSV parsing included, model training excluded).
    Targets: AP >= 0.75, AUC >= 0.90, replay >= 20,000 transactions/s.
 2. Online scoring: RedisFeatureStore on redis://127.0.0.1:6379/12 (FLUSHDB'd before and after),
    warmed with a week of simulated payments; then payments are scored one by one as the Celery
@@ -42,7 +48,61 @@ NAME = "fraud"
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 REDIS_URL = os.environ.get("FRAUD_BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
-MEAN_KEYS = ("auc", "average_precision", "card_precision_at_100", "replay_per_second", "replay_per_cpu_second")
+MEAN_KEYS = (
+    "auc",
+    "average_precision",
+    "card_precision_at_100",
+    "auc_ceiling",
+    "handbook_protocol_auc",
+    "handbook_protocol_auc_ceiling",
+    "handbook_protocol_average_precision",
+    "handbook_protocol_average_precision_ceiling",
+    "replay_per_second",
+    "replay_per_cpu_second",
+)
+SEEDS = (0, 1, 2, 3, 4)
+# The previous version of the engine (54 features, LightGBM 300 rounds at 0.05) on the same data
+# (this simulator, same seeds and periods), replayed and scored exactly as fraud.backtest does.
+PREVIOUS = {
+    "description": "54 features, LightGBM 300 rounds, learning rate 0.05, bagging 0.8",
+    "seeds": {
+        "0": {
+            "auc": 0.9168,
+            "average_precision": 0.7736,
+            "card_precision_at_100": 0.6043,
+            "handbook_protocol_auc": 0.8795,
+            "handbook_protocol_average_precision": 0.6921,
+        },
+        "1": {
+            "auc": 0.9227,
+            "average_precision": 0.8161,
+            "card_precision_at_100": 0.6214,
+            "handbook_protocol_auc": 0.8981,
+            "handbook_protocol_average_precision": 0.7688,
+        },
+        "2": {
+            "auc": 0.886,
+            "average_precision": 0.757,
+            "card_precision_at_100": 0.5743,
+            "handbook_protocol_auc": 0.8548,
+            "handbook_protocol_average_precision": 0.6958,
+        },
+        "3": {
+            "auc": 0.8886,
+            "average_precision": 0.7407,
+            "card_precision_at_100": 0.5114,
+            "handbook_protocol_auc": 0.865,
+            "handbook_protocol_average_precision": 0.6936,
+        },
+        "4": {
+            "auc": 0.9116,
+            "average_precision": 0.7718,
+            "card_precision_at_100": 0.5729,
+            "handbook_protocol_auc": 0.8968,
+            "handbook_protocol_average_precision": 0.7276,
+        },
+    },
+}
 TARGETS = {"average_precision": 0.75, "auc": 0.90, "replay_per_second": 20000, "online_p99_ms": 10.0}
 
 sys.path.insert(0, str(ROOT))
@@ -64,11 +124,15 @@ def quality(seed: int, days: int, workdir: Path, customers: int, terminals: int)
     train_from = days - 30
     moments = [(start + timedelta(days=d)).timestamp() for d in (train_from, train_from + 7, train_from + 14,
                                                                   train_from + 21)]  # fmt: skip
-    result = backtest.run_backtest(str(path), moments[0], moments[1], moments[2], moments[3], str(workdir / "out.csv"))
+    scores_path = workdir / "out.csv"
+    result = backtest.run_backtest(str(path), moments[0], moments[1], moments[2], moments[3], str(scores_path))
+    extra = _protocols(data, params, scores_path, train_from, train_from + 14, train_from + 21)
     log(
-        f"seed {seed}: {result.rows} rows, AUC {result.auc:.4f}, AP {result.average_precision:.4f}, "
-        f"CP@100 {result.card_precision_at_100:.4f}, replay {result.replay_rate:,.0f}/s "
-        f"({result.replay_cpu_rate:,.0f} per CPU second)"
+        f"seed {seed}: {result.rows} rows, AUC {result.auc:.4f} (ceiling {extra['auc_ceiling']:.4f}), "
+        f"AP {result.average_precision:.4f}, CP@100 {result.card_precision_at_100:.4f}, "
+        f"handbook protocol AUC {extra['handbook_protocol_auc']:.4f} "
+        f"AP {extra['handbook_protocol_average_precision']:.4f}, "
+        f"replay {result.replay_rate:,.0f}/s ({result.replay_cpu_rate:,.0f} per CPU second)"
     )
     return {
         "seed": seed,
@@ -81,12 +145,67 @@ def quality(seed: int, days: int, workdir: Path, customers: int, terminals: int)
         "auc": round(result.auc, 4),
         "average_precision": round(result.average_precision, 4),
         "card_precision_at_100": round(result.card_precision_at_100, 4),
+        **extra,
         "replay_seconds": round(result.replay_seconds, 2),
         "replay_per_second": round(result.replay_rate),
         "replay_per_cpu_second": round(result.replay_cpu_rate),
         "total_seconds": round(result.total_seconds, 2),
         "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "periods_days": {"train": [train_from, train_from + 7], "test": [train_from + 14, train_from + 21]},
+    }
+
+
+def _protocols(data, params, scores_path: Path, train_from: int, test_from: int, test_until: int) -> dict:
+    """The handbook's test protocol and the ceiling of AUC ROC / AP on the test week of `data`."""
+    import csv
+
+    import numpy as np
+
+    from fraud import model as fraud_model
+
+    day_seconds = 86400
+    day = (data.time // day_seconds).astype(np.int64)
+    test = np.nonzero((day >= test_from) & (day < test_until))[0]
+    with open(scores_path, newline="") as handle:
+        rows = list(csv.reader(handle))[1:]
+    scores = np.array([float(r[1]) for r in rows])
+    assert len(scores) == len(test) and rows[0][0] == f"tx_{test[0]}"
+    y = data.is_fraud[test]
+
+    # Handbook protocol (get_train_test_set): each test day leaves out the cards with a fraud in
+    # [train start, test day - delay), i.e. already known to be compromised.
+    keep = np.ones(len(test), dtype=bool)
+    fraud = data.is_fraud
+    for d in range(test_from, test_until):
+        known = np.unique(data.customer[fraud & (day >= train_from) & (day < d - int(params.feedback_delay_days))])
+        on_day = day[test] == d
+        keep[on_day] = ~np.isin(data.customer[test][on_day], known)
+
+    # Ceiling: a fraud of a compromised merchant (scenario 2) is invisible while no fraud of that
+    # merchant's current compromise (the last 28 days) has been reported; such frauds can only be
+    # ranked by chance among the genuine payments. A perfect detector of all the others scores:
+    by_terminal: dict[int, list[tuple[float, float]]] = {}
+    for i in np.nonzero(fraud)[0]:
+        by_terminal.setdefault(int(data.terminal[i]), []).append((float(data.time[i]), float(data.reported[i])))
+    window = params.terminal_compromise_days * day_seconds
+    invisible = np.zeros(len(test), dtype=bool)
+    for j, i in enumerate(test):
+        if data.scenario[i] == 2:
+            t = float(data.time[i])
+            invisible[j] = not any(r <= t and x > t - window for x, r in by_terminal[int(data.terminal[i])])
+    detectable = y & ~invisible
+    rng = np.random.default_rng(0)
+    oracle = np.where(detectable, 2.0, rng.random(len(test)))
+    return {
+        "handbook_protocol_rows": int(keep.sum()),
+        "handbook_protocol_frauds": int(y[keep].sum()),
+        "handbook_protocol_auc": round(fraud_model.roc_auc(y[keep], scores[keep]), 4),
+        "handbook_protocol_average_precision": round(fraud_model.average_precision(y[keep], scores[keep]), 4),
+        "handbook_protocol_auc_ceiling": round(1 - 0.5 * invisible[keep].sum() / max(int(y[keep].sum()), 1), 4),
+        "handbook_protocol_average_precision_ceiling": round(fraud_model.average_precision(y[keep], oracle[keep]), 4),
+        "invisible_frauds": int(invisible.sum()),
+        "auc_ceiling": round(1 - 0.5 * invisible.sum() / max(int(y.sum()), 1), 4),
+        "average_precision_ceiling": round(fraud_model.average_precision(y, oracle), 4),
     }
 
 
@@ -178,7 +297,7 @@ def online(count: int, warm_days: int) -> dict:
     return result
 
 
-def main(quick: bool = False, seeds=(0, 1, 2)) -> dict:
+def main(quick: bool = False, seeds=SEEDS) -> dict:
     started = time.time()
     if quick:
         seeds, days, customers, terminals, count, warm = (0,), 45, 1000, 2000, 300, 2
@@ -187,7 +306,6 @@ def main(quick: bool = False, seeds=(0, 1, 2)) -> dict:
     with tempfile.TemporaryDirectory(prefix="fraud-bench-") as tmp:
         runs = [quality(seed, days, Path(tmp), customers, terminals) for seed in seeds]
     latency = online(count, warm)
-    main_run = runs[0]
     result = {
         "benchmark": NAME,
         "quick": quick,
@@ -204,6 +322,8 @@ def main(quick: bool = False, seeds=(0, 1, 2)) -> dict:
         },
         "quality": runs,
         "mean": {key: round(sum(r[key] for r in runs) / len(runs), 4) for key in MEAN_KEYS},
+        "min": {key: min(r[key] for r in runs) for key in MEAN_KEYS},
+        "previous": PREVIOUS,
         "online": latency,
         "targets": TARGETS,
         "seconds": round(time.time() - started, 1),
@@ -213,8 +333,9 @@ def main(quick: bool = False, seeds=(0, 1, 2)) -> dict:
         f"{os.cpu_count()} CPUs); replay_per_cpu_second and client_cpu_* do not depend on that load."
     )
     result["met"] = {
-        "average_precision": main_run["average_precision"] >= TARGETS["average_precision"],
-        "auc": main_run["auc"] >= TARGETS["auc"],
+        "average_precision": min(r["average_precision"] for r in runs) >= TARGETS["average_precision"],
+        "auc": min(r["auc"] for r in runs) >= TARGETS["auc"],
+        "auc_mean": result["mean"]["auc"] >= TARGETS["auc"],
         "replay_per_second": min(r["replay_per_second"] for r in runs) >= TARGETS["replay_per_second"],
         "replay_per_cpu_second": min(r["replay_per_cpu_second"] for r in runs) >= TARGETS["replay_per_second"],
         "online_p99_ms": latency["p99_ms"] < TARGETS["online_p99_ms"],
@@ -227,21 +348,79 @@ def main(quick: bool = False, seeds=(0, 1, 2)) -> dict:
 
 
 def _markdown(r: dict) -> str:
+    from fraud.features import FEATURE_NAMES
+    from fraud.model import PARAMS, ROUNDS
+
+    mean, low = r["mean"], r["min"]
+    previous = r["previous"]["seeds"]
     lines = [
         "# Fraud benchmark",
         "",
         f"{r['date']}, Python {r['machine']['python']}, {r['machine']['cpus']} CPUs. Data: {r['data']['generator']}, "
         f"{r['data']['customers']} customers, {r['data']['terminals']} terminals, {r['data']['days']} days, "
-        "fraud reported 7 days later; trained on 7 days, tested on the 7 days starting 7 days after.",
+        "fraud reported 7 days later; trained on 7 days (days 60-66), tested on the 7 days starting 7 days after "
+        "(days 74-80), through `fraud.backtest` exactly as `manage.py fraud_backtest` runs it.",
         "",
-        "| seed | rows | test frauds | AUC ROC | average precision | card precision@100 | replay tx/s | per CPU s |",
-        "|---|---|---|---|---|---|---|---|",
+        f"Method: every row replayed in time order through the online feature code ({len(FEATURE_NAMES)} features, "
+        "MemoryFeatureStore; a row sees only earlier rows and the labels reported by then), LightGBM "
+        f"({ROUNDS} rounds, learning rate {PARAMS['learning_rate']}, {PARAMS['num_leaves']} leaves, bagging "
+        f"{PARAMS['bagging_fraction']}, feature fraction {PARAMS['feature_fraction']}, L2 {PARAMS['lambda_l2']}) "
+        "trained on the training week with the labels reported before the test week.",
+        "",
+        "## Detection, per seed",
+        "",
+        "AUC ROC, average precision (AP) and card precision@100 (CP@100) as the command prints them, over every "
+        "test row; `ceiling`: the best AUC ROC and AP any scorer can reach on that week (see below); "
+        "`handbook`: the handbook's own protocol (test rows of cards already known to be compromised left out); "
+        "`before`: the previous version of the engine on the same data.",
+        "",
+        "| seed | test rows | test frauds | AUC ROC | AUC ceiling | AP | AP ceiling | CP@100 | handbook AUC "
+        "(ceiling) | handbook AP (ceiling) | before: AUC / AP / CP@100; handbook AUC / AP |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for q in r["quality"]:
-        lines.append(
-            f"| {q['seed']} | {q['rows']} | {q['test_frauds']} | {q['auc']} | {q['average_precision']} | "
-            f"{q['card_precision_at_100']} | {q['replay_per_second']:,} | {q['replay_per_cpu_second']:,} |"
+        before = previous.get(str(q["seed"]), {})
+        before_text = (
+            f"{before['auc']} / {before['average_precision']} / {before['card_precision_at_100']}; handbook "
+            f"{before['handbook_protocol_auc']} / {before['handbook_protocol_average_precision']}"
+            if before
+            else "-"
         )
+        lines.append(
+            f"| {q['seed']} | {q['test_rows']} | {q['test_frauds']} | {q['auc']} | {q['auc_ceiling']} | "
+            f"{q['average_precision']} | {q['average_precision_ceiling']} | {q['card_precision_at_100']} | "
+            f"{q['handbook_protocol_auc']} ({q['handbook_protocol_auc_ceiling']}) | "
+            f"{q['handbook_protocol_average_precision']} ({q['handbook_protocol_average_precision_ceiling']}) | "
+            f"{before_text} |"
+        )
+    lines += [
+        f"| mean | | | {mean['auc']} | {mean['auc_ceiling']} | {mean['average_precision']} | | "
+        f"{mean['card_precision_at_100']} | "
+        f"{mean['handbook_protocol_auc']} ({mean['handbook_protocol_auc_ceiling']}) | "
+        f"{mean['handbook_protocol_average_precision']} ({mean['handbook_protocol_average_precision_ceiling']}) | |",
+        f"| min | | | {low['auc']} | {low['auc_ceiling']} | {low['average_precision']} | | "
+        f"{low['card_precision_at_100']} | {low['handbook_protocol_auc']} ({low['handbook_protocol_auc_ceiling']}) | "
+        f"{low['handbook_protocol_average_precision']} ({low['handbook_protocol_average_precision_ceiling']}) | |",
+        "",
+        "The ceiling (an expected value: those frauds may fall a little above or below chance on a given week): "
+        "in this simulator a compromised merchant's frauds are ordinary payments of ordinary "
+        "customers; nothing tells them apart until the first of them is reported, 7 days later. The test frauds "
+        "of merchants compromised in the previous 7 days with no report yet (`invisible_frauds` in fraud.json, "
+        "14-21% of the test frauds depending on the seed) can therefore only be ranked by chance among the "
+        "genuine payments, so AUC ROC <= 1 - invisible / frauds / 2 even for a scorer that ranks every other "
+        "fraud first. That share, not the model, makes most of the spread between seeds; on a week where it "
+        "exceeds 20% an AUC ROC of 0.90 cannot be reached by any scorer that does not see the future. The "
+        "handbook's protocol removes the cards already known to be compromised, mostly easy frauds, so the "
+        "invisible share is larger there and its ceiling lower (about 0.88-0.90): the published baselines "
+        "(AUC ROC about 0.88, AP about 0.69) were measured that way.",
+        "",
+        "## Throughput and latency",
+        "",
+        "| seed | rows | replay tx/s | per CPU s |",
+        "|---|---|---|---|",
+    ]
+    for q in r["quality"]:
+        lines.append(f"| {q['seed']} | {q['rows']} | {q['replay_per_second']:,} | {q['replay_per_cpu_second']:,} |")
     o = r["online"]
     lines += [
         "",
@@ -252,7 +431,9 @@ def _markdown(r: dict) -> str:
         "",
         r["load_note"],
         "",
-        "The targets are checked on seed 0 (the handbook's default seed); the other seeds show the spread.",
+        "## Targets",
+        "",
+        "Checked on the minimum over the seeds (AUC ROC also on the mean, given the ceiling above).",
         "",
         f"Targets: AP >= {r['targets']['average_precision']}, AUC >= {r['targets']['auc']}, replay >= "
         f"{r['targets']['replay_per_second']:,}/s, online p99 < {r['targets']['online_p99_ms']} ms. Met: {r['met']}.",

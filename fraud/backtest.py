@@ -175,7 +175,7 @@ def _run(rows, train_from, train_until, test_from, test_until, output_path, work
     store = MemoryFeatureStore()
     snapshot, record_payment, record_label = store.snapshot, store.record_payment, store.record_label
     result = BacktestResult(sorted_on_disk=sorted_on_disk)
-    pending: list = []  # (reported_at, sequence, entities, tx_time, id): labels not yet known
+    pending: list = []  # (reported_at, sequence, entities, tx_time, id, amount): labels not yet known
     push, pop = heapq.heappush, heapq.heappop
     width = len(FEATURE_NAMES)
     train_X = array("d")  # flat doubles: a week of rows without a Python object per value
@@ -228,8 +228,8 @@ def _run(rows, train_from, train_until, test_from, test_until, output_path, work
         sequence = 0
         for t, row in rows:
             while pending and pending[0][0] <= t:
-                reported, _, entities, tx_time, ref = pop(pending)
-                record_label(entities, reported, tx_time, ref)
+                reported, _, entities, tx_time, ref, label_amount = pop(pending)
+                record_label(entities, reported, tx_time, ref, label_amount)
             if model is None and t >= train_until and train_y:
                 replay_time += clock.perf_counter() - tick
                 replay_cpu += clock.process_time() - cpu_tick
@@ -253,7 +253,7 @@ def _run(rows, train_from, train_until, test_from, test_until, output_path, work
             reported_at = parse_time(row[7]) if is_fraud and row[7].strip() else None
             if reported_at is not None:
                 sequence += 1
-                push(pending, (reported_at, sequence, entities, t, tx.id))
+                push(pending, (reported_at, sequence, entities, t, tx.id, amount))
             result.rows += 1
             if train_from <= t < train_until:
                 train_X.extend(vector)

@@ -4,12 +4,16 @@ A transaction is seen through its entities: the card fingerprint, the shopper's 
 device (when known) and the merchant. For each entity a FeatureStore keeps, with bounded memory:
 
 - its payments of the last 30 days (time, amount in cents), at most EVENT_CAP of them: counts and
-  amount sums over 1 h, 1 day, 7 days and 30 days, the sum of squares and maximum over 30 days,
-  the time of the previous payment;
+  amount sums over 1 h, 1 day, 7 days and 30 days, the sum of squares, median and maximum over
+  30 days, the time of the previous payment, and the payments of the "mature" windows
+  (now - 7 days - w, now - 7 days] for w = 1 and 7 days: payments old enough for their fraud
+  reports to be in (the handbook's delayed terminal-risk windows);
 - its declined attempts of the last 30 days (at most SMALL_CAP): declines over 1 day;
-- the fraud labels that concern it, by the time each became known (at most SMALL_CAP, 30 days):
-  frauds reported over 1, 7 and 30 days, frauds among its payments of the last 28 days, the time
-  of its earliest and latest known fraudulent payments (how old the fraud episode is);
+- the fraud labels that concern it, by the time each became known (at most SMALL_CAP, 30 days),
+  each with its payment's time and amount: frauds reported over 1, 7 and 30 days, known frauds
+  among its payments of the last 28 and 30 days (with their amounts, so that the card's spending
+  can be measured without them) and of the mature windows, the time of its earliest and latest
+  known fraudulent payments (how old the fraud episode is);
 - per (card, merchant) pair, whether the card paid there in the last 180 days.
 
 Windows are half-open: an event at time e is in the window w at time t when t - w < e <= t.
@@ -66,9 +70,19 @@ NAN = math.nan
     LAST_FRAUD_TX,
     FIRST_FRAUD_TX,
     MATURE_SINCE_FIRST_FRAUD,
-) = range(19)
-EMPTY_STATS = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NAN, 0, 0, 0, 0, 0, NAN, NAN, 0)
+    MEDIAN_30D,
+    FRAUD_TX_30D,
+    FRAUD_SUM_30D,
+    FRAUD_SUMSQ_30D,
+    MATURE_1D,
+    MATURE_FRAUD_1D,
+    MATURE_7D,
+    MATURE_FRAUD_7D,
+) = range(27)
+EMPTY_STATS = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NAN, 0, 0, 0, 0, 0, NAN, NAN, 0, NAN, 0, 0, 0, 0, 0, 0, 0)
 MATURITY = 7 * DAY  # a payment this old has most likely had its fraud report, if any
+# Mature windows: the payments of (now - MATURITY - w, now - MATURITY], whose fraud reports are in.
+MATURE_WINDOWS = (DAY, 7 * DAY)
 
 
 @dataclass(slots=True)
@@ -133,6 +147,12 @@ FEATURE_NAMES: tuple[str, ...] = (
     "card_fraud_reports_30d",
     "card_fraud_tx_28d",
     "card_days_since_first_fraud_tx",
+    "card_amount_ratio_median_30d",
+    "card_amount_ratio_genuine_30d",
+    "card_amount_zscore_genuine_30d",
+    "card_fraud_share_30d",
+    "card_mature_fraud_rate_7d",
+    "card_days_since_last_fraud_tx",
     "merchant_count_1h",
     "merchant_count_1d",
     "merchant_count_7d",
@@ -148,6 +168,11 @@ FEATURE_NAMES: tuple[str, ...] = (
     "merchant_days_since_first_fraud_tx",
     "merchant_mature_fraud_rate",
     "merchant_fraud_share_since_first_fraud",
+    "merchant_mature_count_1d",
+    "merchant_mature_fraud_rate_1d",
+    "merchant_mature_count_7d",
+    "merchant_mature_fraud_rate_7d",
+    "merchant_fraud_amount_ratio_30d",
     *(f"{kind}_{name}" for kind in ("email", "ip", "device") for name in _PER_SHOPPER_ENTITY),
     "card_ip_country_mismatch",
     "card_billing_country_mismatch",
@@ -185,6 +210,17 @@ def build_features(tx: Transaction, stats: dict[str, tuple], first_use: bool) ->
         since = (t - card[LAST_TIME]) / HOUR
     else:
         ratio30 = zscore = ratio_max = since = NAN
+    # The card's own spending, without its payments already known to be fraudulent.
+    genuine = c30 - card[FRAUD_TX_30D]
+    ratio_genuine = zscore_genuine = NAN
+    if genuine > 0:
+        g_sum = card[S_30D] - card[FRAUD_SUM_30D]
+        g_mean = g_sum / genuine
+        if g_mean > 0:
+            ratio_genuine = tx.amount / g_mean
+            g_std = math.sqrt(max((card[SUMSQ_30D] - card[FRAUD_SUMSQ_30D]) / genuine - g_mean * g_mean, 0.0))
+            zscore_genuine = (tx.amount - g_mean) / g_std if g_std > 0 else 0.0
+    median = card[MEDIAN_30D]
     m30 = merchant[C_30D]
     merchant_mean = merchant[S_30D] / m30 if m30 else 0
     last_fraud = merchant[LAST_FRAUD_TX]
@@ -213,6 +249,12 @@ def build_features(tx: Transaction, stats: dict[str, tuple], first_use: bool) ->
         card[REPORTS_30D],
         card[FRAUD_TX_28D],
         (t - card_first_fraud) / DAY if card_first_fraud == card_first_fraud else NAN,
+        tx.amount / median if median > 0 else NAN,  # NaN-safe: nan > 0 is false
+        ratio_genuine,
+        zscore_genuine,
+        card[FRAUD_TX_30D] / c30 if c30 else NAN,
+        card[MATURE_FRAUD_7D] / card[MATURE_7D] if card[MATURE_7D] else NAN,
+        (t - card[LAST_FRAUD_TX]) / DAY if card[LAST_FRAUD_TX] == card[LAST_FRAUD_TX] else NAN,
         merchant[C_1H],
         merchant[C_1D],
         merchant[C_7D],
@@ -228,6 +270,14 @@ def build_features(tx: Transaction, stats: dict[str, tuple], first_use: bool) ->
         (t - first_fraud) / DAY if first_fraud == first_fraud else NAN,
         merchant[FRAUD_TX_28D] / mature if mature > 0 else 0.0,
         merchant[FRAUD_TX_28D] / merchant[MATURE_SINCE_FIRST_FRAUD] if merchant[MATURE_SINCE_FIRST_FRAUD] else NAN,
+        merchant[MATURE_1D],
+        merchant[MATURE_FRAUD_1D] / merchant[MATURE_1D] if merchant[MATURE_1D] else NAN,
+        merchant[MATURE_7D],
+        merchant[MATURE_FRAUD_7D] / merchant[MATURE_7D] if merchant[MATURE_7D] else NAN,
+        # Frauds of ordinary amounts point at the merchant itself, outsized ones at stolen cards.
+        merchant[FRAUD_SUM_30D] / merchant[FRAUD_TX_30D] / merchant_mean
+        if merchant[FRAUD_TX_30D] and merchant_mean
+        else NAN,
     ]
     for kind in ("email", "ip", "device"):
         s = stats.get(kind)
@@ -262,8 +312,8 @@ class FeatureStore:
     def record_payment(self, entities, now: float, amount: int, ref: str, pair) -> None:
         raise NotImplementedError
 
-    def record_label(self, entities, reported_at: float, tx_time: float, ref: str) -> None:
-        """A payment became known as fraudulent at `reported_at`."""
+    def record_label(self, entities, reported_at: float, tx_time: float, ref: str, amount: int = 0) -> None:
+        """A payment (made at `tx_time`, of `amount` minor units) became known as fraudulent at `reported_at`."""
         raise NotImplementedError
 
     def record_decline(self, entities, now: float, ref: str) -> None:
@@ -282,7 +332,7 @@ class _Entity:
         self.sums = [0, 0, 0, 0]
         self.sumsq = 0
         self.declines: list[float] = []
-        self.labels: list[tuple[float, float, str]] = []  # (reported_at, tx_time, ref), by report time
+        self.labels: list[tuple[float, float, str, int]] = []  # (reported_at, tx_time, ref, amount), by report time
         self.last = 0.0  # time of the latest event of any kind, for eviction
         self.advanced = -math.inf
 
@@ -322,11 +372,15 @@ class _Entity:
         if self.declines:
             cut = now - DAY
             declines = sum(1 for d in self.declines if cut < d <= now)
-        r1 = r7 = r30 = recent = 0
+        # Mature windows (the same expressions as RedisFeatureStore's arguments: identical floats).
+        m_end = now - MATURITY
+        m_cut1 = now - MATURITY - MATURE_WINDOWS[0]
+        m_cut7 = now - MATURITY - MATURE_WINDOWS[1]
+        r1 = r7 = r30 = recent = f30 = fsum = fsumsq = mf1 = mf7 = 0
         last_fraud = first_fraud = NAN
         if self.labels:
             c1, c7, c30, c28 = now - DAY, now - 7 * DAY, now - HORIZON, now - FRAUD_TX_WINDOW
-            for reported, tx_time, _ref in self.labels:
+            for reported, tx_time, _ref, amount in self.labels:
                 if c30 < reported <= now:
                     r30 += 1
                     if reported > c7:
@@ -335,28 +389,40 @@ class _Entity:
                             r1 += 1
                     if tx_time > c28:
                         recent += 1
+                    if tx_time > c30:
+                        f30 += 1
+                        fsum += amount
+                        fsumsq += amount * amount
+                    if m_cut7 < tx_time <= m_end:
+                        mf7 += 1
+                        if tx_time > m_cut1:
+                            mf1 += 1
                     if not last_fraud >= tx_time:  # also true while last_fraud is NaN
                         last_fraud = tx_time
                     if not first_fraud <= tx_time:
                         first_fraud = tx_time
-        mature = 0
-        if first_fraud == first_fraud and n > head:
-            # Payments from the first known fraud on that are at least MATURITY old.
-            mature = bisect_right(times, now - MATURITY, head) - bisect_left(times, first_fraud, head)
-            mature = max(mature, 0)
         if n == head:
-            return (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NAN, declines, r1, r7, r30, recent, last_fraud, first_fraud, 0)
+            return (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NAN, declines, r1, r7, r30, recent, last_fraud, first_fraud, 0,
+                    NAN, f30, fsum, fsumsq, 0, mf1, 0, mf7)  # fmt: skip
+        mature = 0
+        if first_fraud == first_fraud:
+            # Payments from the first known fraud on that are at least MATURITY old.
+            mature = bisect_right(times, m_end, head) - bisect_left(times, first_fraud, head)
+            mature = max(mature, 0)
+        end = bisect_right(times, m_end, head)
+        ordered = sorted(self.amounts[head:])
+        k = len(ordered)
         return (
             n - ptr[0],
             n - ptr[1],
             n - ptr[2],
-            n - head,
+            k,
             sums[0],
             sums[1],
             sums[2],
             sums[3],
             self.sumsq,
-            max(self.amounts[head:]),
+            ordered[-1],
             times[-1],
             declines,
             r1,
@@ -366,6 +432,14 @@ class _Entity:
             last_fraud,
             first_fraud,
             mature,
+            (ordered[(k - 1) // 2] + ordered[k // 2]) / 2,
+            f30,
+            fsum,
+            fsumsq,
+            end - bisect_right(times, m_cut1, head),
+            mf1,
+            end - bisect_right(times, m_cut7, head),
+            mf7,
         )
 
     def add(self, now: float, amount: int) -> None:
@@ -389,11 +463,11 @@ class _Entity:
                     sums[w] -= a
             self.sumsq -= a * a
 
-    def add_label(self, reported_at: float, tx_time: float, ref: str) -> None:
+    def add_label(self, reported_at: float, tx_time: float, ref: str, amount: int) -> None:
         labels = self.labels
         if any(label[2] == ref for label in labels):
             return  # a payment is fraudulent once: its first report counts
-        labels.append((reported_at, tx_time, ref))
+        labels.append((reported_at, tx_time, ref, amount))
         if len(labels) > 1 and labels[-2][0] > reported_at:
             labels.sort()
         cut = reported_at - HORIZON
@@ -454,10 +528,10 @@ class MemoryFeatureStore(FeatureStore):
                 self.pairs[pair] = now
             self._maybe_sweep(now)
 
-    def record_label(self, entities, reported_at, tx_time, ref):
+    def record_label(self, entities, reported_at, tx_time, ref, amount=0):
         with self._lock:
             for kind, key in entities:
-                self._get(kind, key).add_label(reported_at, tx_time, ref)
+                self._get(kind, key).add_label(reported_at, tx_time, ref, amount)
 
     def record_decline(self, entities, now, ref):
         with self._lock:
@@ -493,13 +567,17 @@ local n = tonumber(ARGV[2])
 local cuts = {tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])}
 local cut28 = tonumber(ARGV[7])
 local maturity = tonumber(ARGV[8])
+local mcut1 = tonumber(ARGV[9])
+local mcut7 = tonumber(ARGV[10])
 local out = {}
 local function num(x) return string.format('%.17g', x) end
 for i = 0, n - 1 do
   local ev = redis.call('ZRANGEBYSCORE', KEYS[3*i+1], '(' .. ARGV[6], ARGV[1], 'WITHSCORES')
   local c = {0, 0, 0, 0}
   local s = {0, 0, 0, 0}
-  local sumsq, maxa, last = 0, 0, nil
+  local sumsq, last = 0, nil
+  local amounts = {}
+  local m1, m7 = 0, 0
   for j = 1, #ev, 2 do
     local t = tonumber(ev[j+1])
     local a = tonumber(string.match(ev[j], '|(%-?%d+)$'))
@@ -507,19 +585,39 @@ for i = 0, n - 1 do
       if t > cuts[w] then c[w] = c[w] + 1; s[w] = s[w] + a end
     end
     sumsq = sumsq + a * a
-    if a > maxa then maxa = a end
+    amounts[#amounts+1] = a
     if last == nil or t > last then last = t end
+    if t <= maturity and t > mcut7 then
+      m7 = m7 + 1
+      if t > mcut1 then m1 = m1 + 1 end
+    end
+  end
+  table.sort(amounts)
+  local k = #amounts
+  local maxa, median = 0, ''
+  if k > 0 then
+    maxa = amounts[k]
+    median = num((amounts[math.floor((k - 1) / 2) + 1] + amounts[math.floor(k / 2) + 1]) / 2)
   end
   local declines = redis.call('ZCOUNT', KEYS[3*i+2], '(' .. ARGV[4], ARGV[1])
   local labels = redis.call('ZRANGEBYSCORE', KEYS[3*i+3], '(' .. ARGV[6], ARGV[1], 'WITHSCORES')
   local r1, r7, r30, recent, lastf, firstf = 0, 0, 0, 0, nil, nil
+  local f30, fsum, fsumsq, mf1, mf7 = 0, 0, 0, 0, 0
   for j = 1, #labels, 2 do
     local reported = tonumber(labels[j+1])
-    local txt = tonumber(string.match(labels[j], '|([^|]+)$'))
+    local fa, txs = string.match(labels[j], '|(%-?%d+)|([^|]+)$')
+    if txs == nil then fa = 0; txs = string.match(labels[j], '|([^|]+)$') end
+    local txt = tonumber(txs)
+    fa = tonumber(fa)
     r30 = r30 + 1
     if reported > cuts[3] then r7 = r7 + 1 end
     if reported > cuts[2] then r1 = r1 + 1 end
     if txt > cut28 then recent = recent + 1 end
+    if txt > cuts[4] then f30 = f30 + 1; fsum = fsum + fa; fsumsq = fsumsq + fa * fa end
+    if txt <= maturity and txt > mcut7 then
+      mf7 = mf7 + 1
+      if txt > mcut1 then mf1 = mf1 + 1 end
+    end
     if lastf == nil or txt > lastf then lastf = txt end
     if firstf == nil or txt < firstf then firstf = txt end
   end
@@ -532,7 +630,8 @@ for i = 0, n - 1 do
   end
   out[#out+1] = {num(c[1]), num(c[2]), num(c[3]), num(c[4]), num(s[1]), num(s[2]), num(s[3]), num(s[4]),
     num(sumsq), num(maxa), last and num(last) or '', declines, r1, r7, r30, recent,
-    lastf and num(lastf) or '', firstf and num(firstf) or '', mature}
+    lastf and num(lastf) or '', firstf and num(firstf) or '', mature,
+    median, f30, num(fsum), num(fsumsq), m1, mf1, m7, mf7}
 end
 if #KEYS > 3 * n then
   out[#out+1] = redis.call('EXISTS', KEYS[#KEYS])
@@ -576,7 +675,14 @@ class RedisFeatureStore(FeatureStore):
             keys += (self._key(kind, key, "e"), self._key(kind, key, "d"), self._key(kind, key, "l"))
         if pair is not None:
             keys.append(self._pair_key(pair))
-        args = [_f(now), len(entities), *(_f(now - w) for w in WINDOWS), _f(now - FRAUD_TX_WINDOW), _f(now - MATURITY)]
+        args = [
+            _f(now),
+            len(entities),
+            *(_f(now - w) for w in WINDOWS),
+            _f(now - FRAUD_TX_WINDOW),
+            _f(now - MATURITY),
+            *(_f(now - MATURITY - w) for w in MATURE_WINDOWS),
+        ]
         rows = self._read(keys=keys, args=args)
         stats = {}
         for (kind, _), row in zip(entities, rows, strict=False):
@@ -597,6 +703,14 @@ class RedisFeatureStore(FeatureStore):
                 last_fraud,
                 first_fraud,
                 int(row[MATURE_SINCE_FIRST_FRAUD]),
+                float(row[MEDIAN_30D]) if row[MEDIAN_30D] else NAN,
+                int(row[FRAUD_TX_30D]),
+                int(float(row[FRAUD_SUM_30D])),
+                int(float(row[FRAUD_SUMSQ_30D])),
+                int(row[MATURE_1D]),
+                int(row[MATURE_FRAUD_1D]),
+                int(row[MATURE_7D]),
+                int(row[MATURE_FRAUD_7D]),
             )
         first_use = True
         if pair is not None:
@@ -618,10 +732,11 @@ class RedisFeatureStore(FeatureStore):
             pipe.set(self._pair_key(pair), "1", ex=int(PAIR_HORIZON))
         pipe.execute()
 
-    def record_label(self, entities, reported_at, tx_time, ref):
+    def record_label(self, entities, reported_at, tx_time, ref, amount=0):
         pipe = self.client.pipeline(transaction=False)
+        member = f"{ref}|{int(amount)}|{_f(tx_time)}"
         for kind, key in entities:
-            self._trimmed_add(pipe, self._key(kind, key, "l"), reported_at, f"{ref}|{_f(tx_time)}", SMALL_CAP)
+            self._trimmed_add(pipe, self._key(kind, key, "l"), reported_at, member, SMALL_CAP)
         pipe.execute()
 
     def record_decline(self, entities, now, ref):
@@ -651,7 +766,7 @@ class FeaturePipeline:
         self.store.record_payment(tx.entities(), tx.time, tx.amount, tx.id, pair)
 
     def label(self, tx: Transaction, reported_at: float) -> None:
-        self.store.record_label(tx.entities(), reported_at, tx.time, tx.id)
+        self.store.record_label(tx.entities(), reported_at, tx.time, tx.id, tx.amount)
 
     def decline(self, tx: Transaction) -> None:
         entities = [e for e in tx.entities() if e[0] != "merchant"]

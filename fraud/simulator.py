@@ -7,12 +7,13 @@ Detection: Practical Handbook" (Le Borgne et al.), chapter 3:
   (uniform 5..100, standard deviation half of it) and mean number of payments a day (uniform 0..4);
 - terminals (our merchants) also sit on the grid; a customer pays at terminals within radius `r`;
 - each day a customer makes Poisson(mean) payments, at normally distributed times around noon;
-- fraud scenarios:
+- fraud scenarios, as in the handbook's `add_frauds` (compromises start on every day but the last):
   1. every payment above `amount_threshold` is fraudulent;
   2. each day `compromised_terminals_per_day` terminals are compromised: all their payments in
      the next 28 days are fraudulent;
-  3. each day `compromised_customers_per_day` customers have their card details stolen: in the next
-     14 days, a third of their payments are fraudulent, with their amount multiplied by 5;
+  3. each day `compromised_customers_per_day` customers have their card details stolen: a third of
+     all their payments of the next 14 days (drawn together over that day's victims) are
+     fraudulent, with their amount multiplied by 5;
 - every fraudulent payment is reported `feedback_delay_days` later (fraud_reported_at).
 
 Beyond the handbook (for the online features that the backtest CSV has no column for), each row
@@ -117,7 +118,7 @@ def simulate(params: SimulationParameters | None = None) -> Transactions:
     reps = counts[day_idx, cust_idx]
     day = np.repeat(day_idx, reps)
     customer = np.repeat(cust_idx, reps)
-    seconds = rng.normal(DAY / 2, 20000, len(day))
+    seconds = np.trunc(rng.normal(DAY / 2, 20000, len(day)))  # int() in the handbook
     keep = (seconds > 0) & (seconds < DAY)
     n_terms = np.array([len(a) for a in available])
     keep &= n_terms[customer] > 0
@@ -131,7 +132,7 @@ def simulate(params: SimulationParameters | None = None) -> Transactions:
     terminal = np.array(
         [available[c][i] for c, i in zip(customer.tolist(), pick.tolist(), strict=True)], dtype=np.int64
     )
-    time = day * DAY + np.floor(seconds)
+    time = day * DAY + seconds
 
     order = np.argsort(time, kind="stable")
     time, day, customer, terminal, amount = time[order], day[order], customer[order], terminal[order], amount[order]
@@ -140,29 +141,28 @@ def simulate(params: SimulationParameters | None = None) -> Transactions:
     # Scenario 1: large amounts.
     if p.amount_threshold is not None:
         scenario[amount > p.amount_threshold] = 1
+    # As in the handbook, the compromises start on each day but the last one of the simulation.
+    last_day = int(day.max()) if n else 0
     # Scenario 2: compromised terminals.
-    for d in range(p.days):
+    for d in range(last_day):
         for t in rng.choice(p.terminals, p.compromised_terminals_per_day, replace=False):
             hit = (terminal == t) & (day >= d) & (day < d + p.terminal_compromise_days)
             scenario[hit] = 2
-    # Scenario 3: compromised customers; a third of their payments, amounts x5.
+    # Scenario 3: compromised customers. Each day's victims are taken together, as in the handbook:
+    # a third of all their payments of the next 14 days (drawn at random) get their amount x5.
     stolen = np.zeros(n, dtype=bool)
-    by_customer_day = {}
-    for d in range(p.days):
-        for c in rng.choice(p.customers, p.compromised_customers_per_day, replace=False):
-            by_customer_day.setdefault(int(c), []).append(d)
     cust_order = np.argsort(customer, kind="stable")
     bounds = np.searchsorted(customer[cust_order], np.arange(p.customers + 1))
-    for c, days_list in by_customer_day.items():
-        rows = cust_order[bounds[c] : bounds[c + 1]]
-        for d in days_list:
-            window = rows[(day[rows] >= d) & (day[rows] < d + p.customer_compromise_days)]
-            k = len(window) // 3
-            if k:
-                chosen = rng.choice(window, k, replace=False)
-                amount[chosen] = np.round(amount[chosen] * 5, 2)
-                scenario[chosen] = 3
-                stolen[chosen] = True
+    for d in range(last_day):
+        victims = rng.choice(p.customers, p.compromised_customers_per_day, replace=False)
+        rows = np.concatenate([cust_order[bounds[c] : bounds[c + 1]] for c in victims] or [np.empty(0, np.int64)])
+        window = rows[(day[rows] >= d) & (day[rows] < d + p.customer_compromise_days)]
+        k = len(window) // 3
+        if k:
+            chosen = rng.choice(window, k, replace=False)
+            amount[chosen] = np.round(amount[chosen] * 5, 2)
+            scenario[chosen] = 3
+            stolen[chosen] = True
     is_fraud = scenario > 0
     delay = p.feedback_delay_days * DAY
     reported = np.where(is_fraud, time + delay, np.nan)

@@ -159,3 +159,117 @@ def test_merchant_fraud_rate_uses_only_labels_known_at_that_time(pipeline):
     assert feature(later, "merchant_fraud_reports_7d") == 1
     assert feature(later, "merchant_fraud_rate_30d") == pytest.approx(1 / 10)
     assert feature(later, "merchant_days_since_fraud_tx") == pytest.approx((reported_at + DAY - fraud.time) / DAY)
+
+
+def test_amount_against_the_card_median_and_its_genuine_spending(pipeline):
+    # given: three ordinary payments and an outsized one, known to be fraudulent since yesterday
+    for i, amount in enumerate([1000, 1200, 1100]):
+        pipeline.observe(tx(i, T0 - (10 - i) * DAY, amount=amount))
+    stolen = tx(3, T0 - 3 * DAY, amount=5000)
+    pipeline.observe(stolen)
+    pipeline.label(stolen, T0 - DAY)
+
+    # when
+    vector = pipeline.features(tx(9, T0, amount=5500))
+
+    # then: the median and the genuine history ignore the outsized fraud, the plain mean does not
+    assert feature(vector, "card_amount_ratio_30d") == pytest.approx(5500 / ((1000 + 1200 + 1100 + 5000) / 4))
+    assert feature(vector, "card_amount_ratio_median_30d") == pytest.approx(5500 / 1150)
+    assert feature(vector, "card_amount_ratio_genuine_30d") == pytest.approx(5500 / 1100)
+    std = math.sqrt((100**2 + 100**2 + 0) / 3)
+    assert feature(vector, "card_amount_zscore_genuine_30d") == pytest.approx((5500 - 1100) / std)
+    assert feature(vector, "card_fraud_share_30d") == pytest.approx(1 / 4)
+    assert feature(vector, "card_days_since_last_fraud_tx") == pytest.approx(3.0)
+    assert feature(vector, "card_days_since_first_fraud_tx") == pytest.approx(3.0)
+
+
+def test_mature_windows_count_payments_old_enough_for_their_reports(pipeline):
+    # given: merchant payments 3, 7.2, 7.5, 10 and 20 days old; those of 7.5 and 10 days are frauds
+    ages = [20 * DAY, 10 * DAY, 7.5 * DAY, 7.2 * DAY, 3 * DAY]
+    payments = [tx(i, T0 - age, amount=2000, card=f"card_{i}") for i, age in enumerate(ages)]
+    for payment in payments:
+        pipeline.observe(payment)
+    for fraud in (payments[1], payments[2]):
+        pipeline.label(fraud, fraud.time + 7 * DAY)
+
+    vector = pipeline.features(tx(9, T0, amount=2000, card="card_x"))
+
+    # then: (now - 8 d, now - 7 d] holds 2 payments, 1 fraud; (now - 14 d, now - 7 d] 3 and 2
+    assert feature(vector, "merchant_mature_count_1d") == 2
+    assert feature(vector, "merchant_mature_fraud_rate_1d") == pytest.approx(1 / 2)
+    assert feature(vector, "merchant_mature_count_7d") == 3
+    assert feature(vector, "merchant_mature_fraud_rate_7d") == pytest.approx(2 / 3)
+    # frauds of the merchant's usual amount: a compromised merchant rather than stolen cards
+    assert feature(vector, "merchant_fraud_amount_ratio_30d") == pytest.approx(1.0)
+
+
+def test_a_window_boundary_of_the_mature_windows_is_half_open(pipeline):
+    payment = tx(1, T0 - 7 * DAY, card="card_1")  # exactly 7 days old: mature
+    younger = tx(2, T0 - 7 * DAY + 1, card="card_2")
+    pipeline.observe(payment)
+    pipeline.observe(younger)
+
+    vector = pipeline.features(tx(3, T0, card="card_3"))
+
+    assert feature(vector, "merchant_mature_count_1d") == 1
+    assert feature(vector, "merchant_mature_fraud_rate_1d") == 0
+    assert feature(vector, "merchant_mature_fraud_rate_7d") == 0
+
+
+def _history(labelled):
+    """A month of payments of a few cards at a few merchants; some frauds, reported 7 days later."""
+    payments = []
+    t = T0
+    for i in range(400):
+        t += 1800 + (i * 7919) % 5400
+        payment = tx(i, t, amount=500 + (i * 37) % 9000, card=f"card_{i % 9}", merchant=f"m{i % 4}")
+        payments.append(payment)
+    frauds = [p for p in payments if int(p.id[2:]) % 11 == 0]
+    events = [(p.time, 0, p) for p in payments]
+    if labelled:
+        events += [(p.time + 7 * DAY, 1, p) for p in frauds]
+    return sorted(events, key=lambda e: (e[0], e[1])), frauds
+
+
+def test_no_feature_sees_a_label_before_it_is_reported():
+    """Every feature of every payment is the same with and without the labels reported after it."""
+    with_labels, without = FeaturePipeline(MemoryFeatureStore()), FeaturePipeline(MemoryFeatureStore())
+    events, frauds = _history(labelled=True)
+    first_report = min(f.time for f in frauds) + 7 * DAY
+    differed = 0
+    for moment, kind, payment in events:
+        if kind == 1:
+            with_labels.label(payment, moment)
+            continue
+        a, b = with_labels.features(payment), without.features(payment)
+        if payment.time < first_report:
+            assert a == pytest.approx(b, nan_ok=True), payment.id
+        elif a != pytest.approx(b, nan_ok=True):
+            differed += 1
+        with_labels.observe(payment)
+        without.observe(payment)
+    assert differed  # once reported, the labels do reach the features
+
+
+def test_each_label_is_used_from_its_report_on_only(pipeline):
+    """A label reported at R: every feature at R - 1 s is as if it did not exist; at R it counts."""
+    events, frauds = _history(labelled=False)
+    for _, _, payment in events:
+        pipeline.observe(payment)
+    probe_time = events[-1][0] + HOUR
+    target = frauds[-4]
+    report = probe_time - 60
+    probe_before = tx(9001, report - 1, card=target.card, merchant=target.merchant)
+    probe_after = tx(9002, report, card=target.card, merchant=target.merchant)
+    unlabelled = FeaturePipeline(MemoryFeatureStore())
+    for _, _, payment in events:
+        unlabelled.observe(payment)
+    pipeline.label(target, report)
+
+    assert pipeline.features(probe_before) == pytest.approx(unlabelled.features(probe_before), nan_ok=True)
+    after, reference = pipeline.features(probe_after), unlabelled.features(probe_after)
+    assert feature(after, "card_fraud_reports_30d") == 1
+    assert feature(after, "merchant_fraud_tx_28d") == 1
+    assert feature(after, "card_amount_ratio_genuine_30d") != pytest.approx(
+        reference[FEATURE_INDEX["card_amount_ratio_genuine_30d"]]
+    )

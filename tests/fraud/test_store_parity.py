@@ -7,6 +7,7 @@ import pytest
 
 from fraud.features import (
     DAY,
+    FEATURE_INDEX,
     FEATURE_NAMES,
     FeaturePipeline,
     MemoryFeatureStore,
@@ -43,6 +44,7 @@ def compare_stores(redis_store, seed):
     redis_store.client.set(sentinel, "1")
     t = T0
     seen = []
+    exercised = set()
     for i in range(1500):
         t += rng.expovariate(1 / 2400)  # about 36 payments a day over ~40 days
         tx = Transaction(
@@ -59,6 +61,10 @@ def compare_stores(redis_store, seed):
             billing_country="FR",
         )
         a, b = memory.features(tx), remote.features(tx)
+        for name in ("merchant_mature_fraud_rate_7d", "card_mature_fraud_rate_7d", "merchant_fraud_amount_ratio_30d"):
+            value = a[FEATURE_INDEX[name]]
+            if value == value and value > 0:
+                exercised.add(name)
         for name, x, y in zip(FEATURE_NAMES, a, b, strict=True):
             if x != pytest.approx(y, rel=1e-9, abs=1e-9, nan_ok=True):
                 if not redis_store.client.exists(sentinel):
@@ -71,10 +77,12 @@ def compare_stores(redis_store, seed):
             memory.decline(tx)
             remote.decline(tx)
         if rng.random() < 0.05 and len(seen) > 10:
-            # a fraud label on an earlier payment, known now (sometimes the same payment twice)
-            old = rng.choice(seen[-200:])
+            # a fraud label on an earlier payment, known now (sometimes the same payment twice),
+            # often old enough to fall in the mature windows
+            old = rng.choice(seen[-200:] if rng.random() < 0.5 else seen[-600:-250] or seen)
             memory.label(old, t)
             remote.label(old, t)
+    assert len(exercised) == 3, exercised  # the label-based windows were compared, not only zeros
     return t
 
 
