@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from django.db import connections, router
+from django.db import connections, models, router
 from django.db.models import signals
 from django.db.models.query import get_related_populators
 
@@ -99,6 +99,21 @@ class PreparedSelect:
         return instance
 
 
+# Field classes whose get_db_prep_save() returns a value of this Python type unchanged (on the
+# backends we run: SQLite and MySQL). Exact classes only: a subclass may convert.
+_PASS_THROUGH = {
+    models.CharField: str,
+    models.TextField: str,
+    models.BooleanField: bool,
+    models.IntegerField: int,
+    models.SmallIntegerField: int,
+    models.BigIntegerField: int,
+    models.PositiveIntegerField: int,
+    models.PositiveSmallIntegerField: int,
+    models.PositiveBigIntegerField: int,
+}
+
+
 def insert(instance) -> None:
     """`instance.save()` of a new row whose id the database assigns, with the INSERT compiled once.
 
@@ -126,13 +141,17 @@ def insert(instance) -> None:
         (sql, params), *more = compiler.as_sql()
         if more or len(params) != len(fields) or sql.count("%s") != len(fields):
             raise ValueError(f"{model.__name__}: unexpected INSERT shape")
-        compiled = cache[key] = (sql, fields)
-    sql, fields = compiled
+        plain = [_PASS_THROUGH.get(type(field)) for field in fields]
+        compiled = cache[key] = (sql, fields, plain)
+    sql, fields, plain = compiled
     instance._prepare_related_fields_for_save(operation_name="save")
     signals.pre_save.send(sender=model, instance=instance, raw=False, using=alias, update_fields=None)
     values = []
-    for field in fields:
+    for field, kind in zip(fields, plain, strict=True):
         value = field.pre_save(instance, True)
+        if kind is not None and (value is None or type(value) is kind):  # get_db_prep_save's result
+            values.append(value)
+            continue
         if hasattr(value, "resolve_expression"):
             raise TypeError(f"{model.__name__}.{field.name}: insert() takes values, not expressions")
         values.append(field.get_db_prep_save(value, connection=connection))
