@@ -189,9 +189,7 @@ class Payment(TenantModel):
     source = models.CharField(max_length=20, default="api")
     shopper_ip = models.GenericIPAddressField(null=True, blank=True)
     shopper_language = models.CharField(max_length=8, null=True)
-    link = models.ForeignKey(
-        "PaymentLink", null=True, blank=True, on_delete=models.SET_NULL, related_name="payments"
-    )
+    link = models.ForeignKey("PaymentLink", null=True, blank=True, on_delete=models.SET_NULL, related_name="payments")
     # Set once, by the first receipt task that claims it (payments.receipts): one receipt per payment.
     receipt_sent_at = models.DateTimeField(null=True, blank=True)
     # billing.email copied into an indexed column for the back office's filter (set at creation).

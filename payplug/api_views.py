@@ -30,15 +30,22 @@ class ApiView(APIView):
         self._limit(request, f"key:{request.auth.key.pk}")
         version = request.headers.get("PayPlug-Version", "")
         if version and not _VERSION.match(version.strip()):
-            raise ApiError("invalid_request", "PayPlug-Version: must be a date (YYYY-MM-DD).",
-                           details={"PayPlug-Version": "must be a date (YYYY-MM-DD)."})
+            raise ApiError(
+                "invalid_request",
+                "PayPlug-Version: must be a date (YYYY-MM-DD).",
+                details={"PayPlug-Version": "must be a date (YYYY-MM-DD)."},
+            )
 
     def _limit(self, request, key):
         verdict = ratelimit.take(key)
         request.rate_limit = verdict
         if not verdict.allowed:
-            raise ApiError("rate_limited", "Too many requests: slow down.", status=429,
-                           headers={"Retry-After": str(verdict.retry_after)})
+            raise ApiError(
+                "rate_limited",
+                "Too many requests: slow down.",
+                status=429,
+                headers={"Retry-After": str(verdict.retry_after)},
+            )
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)

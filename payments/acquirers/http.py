@@ -175,10 +175,20 @@ _TRANSPORT_ERRORS = (
 )
 # Whitelisted fields of an answer kept in AcquirerResult.raw: never a card number or CVC.
 # Free text (the acquirer's "message") is left out: it could quote anything, a CVC included.
-_RAW_FIELDS = frozenset({
-    "id", "object", "status", "amount", "currency", "decline_code", "created", "authorization",
-    "captured_amount", "refunded_amount",
-})
+_RAW_FIELDS = frozenset(
+    {
+        "id",
+        "object",
+        "status",
+        "amount",
+        "currency",
+        "decline_code",
+        "created",
+        "authorization",
+        "captured_amount",
+        "refunded_amount",
+    }
+)
 _RAW_THREE_DS_FIELDS = frozenset({"performed", "frictionless", "authenticated", "challenge_url", "version"})
 
 
@@ -195,15 +205,19 @@ def _json_body(payload: dict) -> _RedactedBody:
     return _RedactedBody(json.dumps(payload, separators=(",", ":")).encode())
 
 
-def _authorization_body(card: CardData, amount: int, currency: str, force_3ds: bool, shopper_present: bool,
-                        statement_descriptor: str) -> _RedactedBody:
+def _authorization_body(
+    card: CardData, amount: int, currency: str, force_3ds: bool, shopper_present: bool, statement_descriptor: str
+) -> _RedactedBody:
     # The only place the number and CVC are handled: the dict dies with this frame.
-    card_fields = {"number": card.number, "exp_month": card.exp_month, "exp_year": card.exp_year,
-                   "holder": card.holder}
+    card_fields = {"number": card.number, "exp_month": card.exp_month, "exp_year": card.exp_year, "holder": card.holder}
     if card.cvc:
         card_fields["cvc"] = card.cvc
-    payload = {"amount": amount, "currency": currency, "card": card_fields,
-               "three_ds": {"required": bool(force_3ds), "shopper_present": bool(shopper_present)}}
+    payload = {
+        "amount": amount,
+        "currency": currency,
+        "card": card_fields,
+        "three_ds": {"required": bool(force_3ds), "shopper_present": bool(shopper_present)},
+    }
     if statement_descriptor:
         payload["statement_descriptor"] = statement_descriptor
     return _json_body(payload)
@@ -329,9 +343,17 @@ class _Reply:
 class HttpAcquirer(Acquirer):
     name = "http"
 
-    def __init__(self, *, base_url: str, api_key: str, timeout_seconds: float = 10.0, max_attempts: int = 3,
-                 retry_backoff_seconds: float = 0.2, retry_budget_seconds: float | None = None,
-                 session: requests.Session | None = None):
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_key: str,
+        timeout_seconds: float = 10.0,
+        max_attempts: int = 3,
+        retry_backoff_seconds: float = 0.2,
+        retry_budget_seconds: float | None = None,
+        session: requests.Session | None = None,
+    ):
         if not api_key:
             raise ImproperlyConfigured("ACQUIRER_API_KEY is required for the http acquirer.")
         if not timeout_seconds or timeout_seconds <= 0:
@@ -353,16 +375,28 @@ class HttpAcquirer(Acquirer):
 
     @classmethod
     def from_settings(cls) -> HttpAcquirer:
-        return cls(base_url=settings.ACQUIRER_URL, api_key=settings.ACQUIRER_API_KEY,
-                   timeout_seconds=settings.ACQUIRER_TIMEOUT_SECONDS)
+        return cls(
+            base_url=settings.ACQUIRER_URL,
+            api_key=settings.ACQUIRER_API_KEY,
+            timeout_seconds=settings.ACQUIRER_TIMEOUT_SECONDS,
+        )
 
     def __repr__(self):
         return f"HttpAcquirer(base_url={self._base_url!r}, timeout={self.connect_timeout}/{self.read_timeout}s)"
 
     # --- operations ---------------------------------------------------------------------------
 
-    def authorize(self, *, card: CardData, amount, currency, idempotency_key, force_3ds=False,
-                  shopper_present=True, statement_descriptor=""):
+    def authorize(
+        self,
+        *,
+        card: CardData,
+        amount,
+        currency,
+        idempotency_key,
+        force_3ds=False,
+        shopper_present=True,
+        statement_descriptor="",
+    ):
         _check_key(idempotency_key)
         _check_amount(amount)
         if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency):
@@ -371,24 +405,42 @@ class HttpAcquirer(Acquirer):
             raise ValueError("the card number must be 12 to 19 digits")  # never echo the number
         last4 = card.number[-4:]
         body = _authorization_body(card, amount, currency, force_3ds, shopper_present, statement_descriptor)
-        reply = self._exchange("authorize", "POST", "/v1/authorizations", idempotency_key=idempotency_key,
-                               body=body, retry_unanswered=False, context=f"last4={last4}")
+        reply = self._exchange(
+            "authorize",
+            "POST",
+            "/v1/authorizations",
+            idempotency_key=idempotency_key,
+            body=body,
+            retry_unanswered=False,
+            context=f"last4={last4}",
+        )
         result = self._authorization_outcome(reply, authenticated=None)
         if result.outcome == Outcome.REQUIRES_3DS and not shopper_present:
             # Protocol breach: no challenge without the shopper. Nothing is authorised while a
             # challenge waits, so this is a refusal, not an unknown.
             logger.warning("acquirer authorize key=%s asked for 3-D Secure without a shopper", idempotency_key)
             code, message = _AUTHENTICATION_REQUIRED
-            result = AcquirerResult(outcome=Outcome.DECLINED, reference=result.reference, failure_code=code,
-                                    failure_message=message, raw=result.raw)
+            result = AcquirerResult(
+                outcome=Outcome.DECLINED,
+                reference=result.reference,
+                failure_code=code,
+                failure_message=message,
+                raw=result.raw,
+            )
         self._log_result("authorize", idempotency_key, result, f"last4={last4}")
         return result
 
     def complete_3ds(self, *, reference, authenticated, idempotency_key):
         _check_key(idempotency_key)
         body = _json_body({"authenticated": bool(authenticated)})
-        reply = self._exchange("complete_3ds", "POST", f"/v1/authorizations/{_segment(reference)}/3ds",
-                               idempotency_key=idempotency_key, body=body, retry_unanswered=False)
+        reply = self._exchange(
+            "complete_3ds",
+            "POST",
+            f"/v1/authorizations/{_segment(reference)}/3ds",
+            idempotency_key=idempotency_key,
+            body=body,
+            retry_unanswered=False,
+        )
         result = self._authorization_outcome(reply, authenticated=bool(authenticated))
         if not result.reference:
             result.reference = reference
@@ -397,14 +449,23 @@ class HttpAcquirer(Acquirer):
 
     def inquire(self, *, idempotency_key):
         _check_key(idempotency_key)
-        reply = self._exchange("inquire", "GET", "/v1/authorizations", idempotency_key=idempotency_key,
-                               params={"idempotency_key": idempotency_key}, retry_unanswered=True)
+        reply = self._exchange(
+            "inquire",
+            "GET",
+            "/v1/authorizations",
+            idempotency_key=idempotency_key,
+            params={"idempotency_key": idempotency_key},
+            retry_unanswered=True,
+        )
         if reply.problem:
             raise AcquirerUnavailable(f"inquiry for idempotency key {idempotency_key}: {reply.problem}")
         if reply.status == 404 and _error_code(reply.data) == "authorization_not_found":
-            result = AcquirerResult(outcome=Outcome.DECLINED, failure_code=PROCESSING_ERROR,
-                                    failure_message="The acquirer has no record of this authorisation.",
-                                    raw=_safe_raw(reply.data))
+            result = AcquirerResult(
+                outcome=Outcome.DECLINED,
+                failure_code=PROCESSING_ERROR,
+                failure_message="The acquirer has no record of this authorisation.",
+                raw=_safe_raw(reply.data),
+            )
             self._log_result("inquire", idempotency_key, result)
             return result
         if reply.refused:
@@ -421,18 +482,33 @@ class HttpAcquirer(Acquirer):
 
     def capture(self, *, reference, amount, idempotency_key):
         _check_amount(amount)
-        return self._operation("capture", f"/v1/authorizations/{_segment(reference)}/capture",
-                               {"amount": amount}, reference=reference, idempotency_key=idempotency_key)
+        return self._operation(
+            "capture",
+            f"/v1/authorizations/{_segment(reference)}/capture",
+            {"amount": amount},
+            reference=reference,
+            idempotency_key=idempotency_key,
+        )
 
     def void(self, *, reference, idempotency_key):
-        return self._operation("void", f"/v1/authorizations/{_segment(reference)}/void", {},
-                               reference=reference, idempotency_key=idempotency_key)
+        return self._operation(
+            "void",
+            f"/v1/authorizations/{_segment(reference)}/void",
+            {},
+            reference=reference,
+            idempotency_key=idempotency_key,
+        )
 
     def refund(self, *, reference, amount, idempotency_key):
         _check_amount(amount)
         _segment(reference)
-        return self._operation("refund", "/v1/refunds", {"authorization": reference, "amount": amount},
-                               reference=reference, idempotency_key=idempotency_key)
+        return self._operation(
+            "refund",
+            "/v1/refunds",
+            {"authorization": reference, "amount": amount},
+            reference=reference,
+            idempotency_key=idempotency_key,
+        )
 
     # --- interpretation -----------------------------------------------------------------------
 
@@ -441,24 +517,45 @@ class HttpAcquirer(Acquirer):
         three_ds_flow = authenticated is not None
         if reply.problem:
             if not reply.delivered:
-                return AcquirerResult(outcome=Outcome.ERROR, failure_code=PROCESSING_ERROR, is_3ds=three_ds_flow,
-                                      failure_message="The acquirer could not be reached; nothing was authorised.")
-            return AcquirerResult(outcome=Outcome.UNKNOWN, is_3ds=three_ds_flow,
-                                  failure_message=f"The acquirer's answer is unknown ({reply.problem}).")
+                return AcquirerResult(
+                    outcome=Outcome.ERROR,
+                    failure_code=PROCESSING_ERROR,
+                    is_3ds=three_ds_flow,
+                    failure_message="The acquirer could not be reached; nothing was authorised.",
+                )
+            return AcquirerResult(
+                outcome=Outcome.UNKNOWN,
+                is_3ds=three_ds_flow,
+                failure_message=f"The acquirer's answer is unknown ({reply.problem}).",
+            )
         if reply.status == 409:
-            return AcquirerResult(outcome=Outcome.UNKNOWN, is_3ds=three_ds_flow, raw=_safe_raw(reply.data),
-                                  failure_message="The acquirer is still processing this operation.")
+            return AcquirerResult(
+                outcome=Outcome.UNKNOWN,
+                is_3ds=three_ds_flow,
+                raw=_safe_raw(reply.data),
+                failure_message="The acquirer is still processing this operation.",
+            )
         if reply.refused:
-            logger.error("acquirer refused an authorisation request with HTTP %s (%s)", reply.status,
-                         _error_code(reply.data) or "no code")
-            return AcquirerResult(outcome=Outcome.ERROR, failure_code=PROCESSING_ERROR, is_3ds=three_ds_flow,
-                                  failure_message=f"The acquirer refused the request (HTTP {reply.status}).",
-                                  raw=_safe_raw(reply.data))
+            logger.error(
+                "acquirer refused an authorisation request with HTTP %s (%s)",
+                reply.status,
+                _error_code(reply.data) or "no code",
+            )
+            return AcquirerResult(
+                outcome=Outcome.ERROR,
+                failure_code=PROCESSING_ERROR,
+                is_3ds=three_ds_flow,
+                failure_message=f"The acquirer refused the request (HTTP {reply.status}).",
+                raw=_safe_raw(reply.data),
+            )
         result = self._authorization_result(reply.data, authenticated=authenticated)
         if result is None:
             logger.warning("acquirer sent an authorisation answer it does not understand")
-            return AcquirerResult(outcome=Outcome.UNKNOWN, is_3ds=three_ds_flow,
-                                  failure_message="The acquirer's answer is unknown (malformed answer).")
+            return AcquirerResult(
+                outcome=Outcome.UNKNOWN,
+                is_3ds=three_ds_flow,
+                failure_message="The acquirer's answer is unknown (malformed answer).",
+            )
         return result
 
     @staticmethod
@@ -475,8 +572,13 @@ class HttpAcquirer(Acquirer):
         if status in ("authorized", "requires_3ds") and not reference:
             return None
         if status == "authorized":
-            return AcquirerResult(outcome=Outcome.AUTHORIZED, reference=reference, is_3ds=is_3ds,
-                                  three_ds_frictionless=frictionless, raw=raw)
+            return AcquirerResult(
+                outcome=Outcome.AUTHORIZED,
+                reference=reference,
+                is_3ds=is_3ds,
+                three_ds_frictionless=frictionless,
+                raw=raw,
+            )
         if status == "requires_3ds":
             return AcquirerResult(outcome=Outcome.REQUIRES_3DS, reference=reference, is_3ds=True, raw=raw)
         if status == "declined":
@@ -484,27 +586,49 @@ class HttpAcquirer(Acquirer):
             if authenticated is False:
                 code, message = _THREE_DS_FAILED
             else:
-                code, message = DECLINE_CODES.get(decline_code, _GENERIC_DECLINE) if isinstance(
-                    decline_code, str) else _GENERIC_DECLINE
+                code, message = (
+                    DECLINE_CODES.get(decline_code, _GENERIC_DECLINE)
+                    if isinstance(decline_code, str)
+                    else _GENERIC_DECLINE
+                )
             outcome = Outcome.ERROR if code == PROCESSING_ERROR else Outcome.DECLINED
-            return AcquirerResult(outcome=outcome, reference=reference, failure_code=code, failure_message=message,
-                                  is_3ds=is_3ds or code == THREE_DS_DECLINED, three_ds_frictionless=frictionless,
-                                  raw=raw)
+            return AcquirerResult(
+                outcome=outcome,
+                reference=reference,
+                failure_code=code,
+                failure_message=message,
+                is_3ds=is_3ds or code == THREE_DS_DECLINED,
+                three_ds_frictionless=frictionless,
+                raw=raw,
+            )
         if status == "error":
             code, message = _PROCESSING
-            return AcquirerResult(outcome=Outcome.ERROR, reference=reference, failure_code=code,
-                                  failure_message=message, is_3ds=is_3ds, raw=raw)
+            return AcquirerResult(
+                outcome=Outcome.ERROR,
+                reference=reference,
+                failure_code=code,
+                failure_message=message,
+                is_3ds=is_3ds,
+                raw=raw,
+            )
         if status == "processing":
-            return AcquirerResult(outcome=Outcome.UNKNOWN, reference=reference, is_3ds=is_3ds, raw=raw,
-                                  failure_message="The acquirer has not decided yet.")
+            return AcquirerResult(
+                outcome=Outcome.UNKNOWN,
+                reference=reference,
+                is_3ds=is_3ds,
+                raw=raw,
+                failure_message="The acquirer has not decided yet.",
+            )
         return None
 
-    def _operation(self, operation: str, path: str, payload: dict, *, reference: str,
-                   idempotency_key: str) -> AcquirerResult:
+    def _operation(
+        self, operation: str, path: str, payload: dict, *, reference: str, idempotency_key: str
+    ) -> AcquirerResult:
         """capture / void / refund: a definitive result, or AcquirerUnavailable (retry later, same key)."""
         _check_key(idempotency_key)
-        reply = self._exchange(operation, "POST", path, idempotency_key=idempotency_key, body=_json_body(payload),
-                               retry_unanswered=True)
+        reply = self._exchange(
+            operation, "POST", path, idempotency_key=idempotency_key, body=_json_body(payload), retry_unanswered=True
+        )
         unavailable = f"{operation} with idempotency key {idempotency_key}"
         if reply.problem:
             raise AcquirerUnavailable(f"{unavailable}: {reply.problem}")
@@ -516,9 +640,13 @@ class HttpAcquirer(Acquirer):
             if reply.status != 422:
                 logger.error("acquirer %s key=%s refused with HTTP %s", operation, idempotency_key, reply.status)
             reason = OPERATION_REFUSALS.get(code, f"HTTP {reply.status}{' ' + code if code else ''}")
-            result = AcquirerResult(outcome=Outcome.DECLINED, reference=reference, failure_code=PROCESSING_ERROR,
-                                    failure_message=f"The acquirer refused the {operation}: {_safe_text(reason)}.",
-                                    raw=raw)
+            result = AcquirerResult(
+                outcome=Outcome.DECLINED,
+                reference=reference,
+                failure_code=PROCESSING_ERROR,
+                failure_message=f"The acquirer refused the {operation}: {_safe_text(reason)}.",
+                raw=raw,
+            )
             self._log_result(operation, idempotency_key, result)
             return result
         status = reply.data.get("status")
@@ -526,12 +654,14 @@ class HttpAcquirer(Acquirer):
         if status == "succeeded":
             if operation == "refund" and not own_id:
                 raise AcquirerUnavailable(f"{unavailable}: malformed answer (no refund id)")
-            result = AcquirerResult(outcome=Outcome.SUCCEEDED, reference=own_id if operation == "refund" else reference,
-                                    raw=raw)
+            result = AcquirerResult(
+                outcome=Outcome.SUCCEEDED, reference=own_id if operation == "refund" else reference, raw=raw
+            )
         elif status == "error":
             code, message = _PROCESSING
-            result = AcquirerResult(outcome=Outcome.ERROR, reference=reference, failure_code=code,
-                                    failure_message=message, raw=raw)
+            result = AcquirerResult(
+                outcome=Outcome.ERROR, reference=reference, failure_code=code, failure_message=message, raw=raw
+            )
         elif status == "processing":
             raise AcquirerUnavailable(f"{unavailable}: still processing")
         else:
@@ -541,17 +671,29 @@ class HttpAcquirer(Acquirer):
 
     # --- transport ----------------------------------------------------------------------------
 
-    def _exchange(self, operation: str, method: str, path: str, *, idempotency_key: str,
-                  body: _RedactedBody | None = None, params: dict | None = None, retry_unanswered: bool,
-                  context: str = "") -> _Reply:
+    def _exchange(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        idempotency_key: str,
+        body: _RedactedBody | None = None,
+        params: dict | None = None,
+        retry_unanswered: bool,
+        context: str = "",
+    ) -> _Reply:
         """Send one operation, retrying only where the policy (module docstring) allows.
 
         Never raises for transport failures and never keeps a `requests` exception (it holds the
         prepared request, body included): the caller raises its own errors from the `_Reply`.
         """
         url = self._base_url + path
-        headers = {"Authorization": f"Bearer {self._api_key}", "Idempotency-Key": idempotency_key,
-                   "Accept": "application/json"}
+        headers = {
+            "Authorization": f"Bearer {self._api_key}",
+            "Idempotency-Key": idempotency_key,
+            "Accept": "application/json",
+        }
         if body is not None:
             headers["Content-Type"] = "application/json"
         started = time.monotonic()
@@ -567,7 +709,12 @@ class HttpAcquirer(Acquirer):
             response, reached = None, False
             try:
                 response = self._session.request(
-                    method, url, headers=headers, data=body, params=params, allow_redirects=False,
+                    method,
+                    url,
+                    headers=headers,
+                    data=body,
+                    params=params,
+                    allow_redirects=False,
                     timeout=(self.connect_timeout, self.read_timeout),
                 )
             except _TRANSPORT_ERRORS as exc:
@@ -575,18 +722,33 @@ class HttpAcquirer(Acquirer):
                 problem, status = _describe(exc), None
             if response is None:
                 delivered = delivered or reached
-                logger.warning("acquirer %s key=%s %s attempt=%d/%d: %s", operation, idempotency_key, context,
-                               attempt, self.max_attempts, problem)
+                logger.warning(
+                    "acquirer %s key=%s %s attempt=%d/%d: %s",
+                    operation,
+                    idempotency_key,
+                    context,
+                    attempt,
+                    self.max_attempts,
+                    problem,
+                )
                 if reached and not retry_unanswered:
                     break
                 continue
             status = response.status_code
-            logger.debug("acquirer %s key=%s %s attempt=%d HTTP %s", operation, idempotency_key, context,
-                         attempt, status)
+            logger.debug(
+                "acquirer %s key=%s %s attempt=%d HTTP %s", operation, idempotency_key, context, attempt, status
+            )
             if status >= 500:
                 delivered, problem = True, f"HTTP {status}"
-                logger.warning("acquirer %s key=%s %s attempt=%d/%d: %s", operation, idempotency_key, context,
-                               attempt, self.max_attempts, problem)
+                logger.warning(
+                    "acquirer %s key=%s %s attempt=%d/%d: %s",
+                    operation,
+                    idempotency_key,
+                    context,
+                    attempt,
+                    self.max_attempts,
+                    problem,
+                )
                 if not retry_unanswered:
                     break
                 continue
@@ -611,8 +773,16 @@ class HttpAcquirer(Acquirer):
     @staticmethod
     def _log_result(operation: str, idempotency_key: str, result: AcquirerResult, context: str = ""):
         level = logging.WARNING if result.outcome == Outcome.UNKNOWN else logging.INFO
-        logger.log(level, "acquirer %s key=%s %s -> %s %s reference=%s", operation, idempotency_key, context,
-                   result.outcome.value, result.failure_code or "-", result.reference or "-")
+        logger.log(
+            level,
+            "acquirer %s key=%s %s -> %s %s reference=%s",
+            operation,
+            idempotency_key,
+            context,
+            result.outcome.value,
+            result.failure_code or "-",
+            result.reference or "-",
+        )
 
 
 def _check_key(idempotency_key) -> None:

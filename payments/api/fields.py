@@ -201,6 +201,14 @@ class ShippingSerializer(AddressSerializer):
 
 
 __all__ = [
-    "AddressSerializer", "ChoiceString", "CountryField", "EmailField", "HttpUrlField", "JSONObjectField",
-    "MetadataField", "OptionalString", "ShippingSerializer", "StrictBooleanField",
+    "AddressSerializer",
+    "ChoiceString",
+    "CountryField",
+    "EmailField",
+    "HttpUrlField",
+    "JSONObjectField",
+    "MetadataField",
+    "OptionalString",
+    "ShippingSerializer",
+    "StrictBooleanField",
 ]

@@ -46,7 +46,8 @@ def idempotent(view_method):
             return view_method(self, request, *args, **kwargs)
         if not is_valid_idempotency_key(key):
             raise ApiError(
-                "invalid_request", "Idempotency-Key: must be 1 to 255 printable ASCII characters.",
+                "invalid_request",
+                "Idempotency-Key: must be 1 to 255 printable ASCII characters.",
                 details={"Idempotency-Key": "must be 1 to 255 printable ASCII characters."},
             )
         caller = request.auth
@@ -85,8 +86,9 @@ def _claim(merchant, is_live: bool, key: str, digest: str) -> IdempotencyRecord:
         pass
     record = IdempotencyRecord.objects.get(merchant=merchant, is_live=is_live, key=key)
     if record.request_hash != digest:
-        raise ApiError("idempotency_key_reused",
-                       "This Idempotency-Key was already used with another request.", status=409)
+        raise ApiError(
+            "idempotency_key_reused", "This Idempotency-Key was already used with another request.", status=409
+        )
     if record.status_code is None:
         if record.created_at < now - ABANDONED_AFTER:
             taken = IdempotencyRecord.objects.filter(
@@ -95,8 +97,11 @@ def _claim(merchant, is_live: bool, key: str, digest: str) -> IdempotencyRecord:
             if taken:
                 record.created_at = now
                 return record
-        raise ApiError("idempotency_key_in_use",
-                       "A request with this Idempotency-Key is still being processed; retry later.", status=409)
+        raise ApiError(
+            "idempotency_key_in_use",
+            "A request with this Idempotency-Key is still being processed; retry later.",
+            status=409,
+        )
     return record
 
 

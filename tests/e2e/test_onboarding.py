@@ -166,12 +166,12 @@ OUTSIDE_VIEWPORT_JS = """() => {
 }"""
 
 
-
 def open_menu(page):
     """On phones the dashboard menu starts folded (static/js/dashboard.js): unfold it like a user."""
     menu = page.locator(".sidebar details.nav-toggle")
     if menu.get_attribute("open") is None:
         menu.locator("summary").click()
+
 
 def fits_phone_width(page) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")

@@ -80,8 +80,14 @@ def test_a_review_past_its_deadline_is_refused(api):
     payment = create_payment(api)
     db_payment = Payment.objects.get(public_id=payment["id"])
     attempt = PaymentAttempt.objects.create(
-        payment=db_payment, status=PaymentAttempt.Status.PROCESSING, card_last4="4242", card_brand="Visa",
-        card_exp_month=12, card_exp_year=2034, card_fingerprint="x", acquirer="sandbox",
+        payment=db_payment,
+        status=PaymentAttempt.Status.PROCESSING,
+        card_last4="4242",
+        card_brand="Visa",
+        card_exp_month=12,
+        card_exp_year=2034,
+        card_fingerprint="x",
+        acquirer="sandbox",
     )
     Payment.objects.filter(pk=db_payment.pk).update(status=Payment.Status.PENDING)
     # Authorised, then held for review (as the fraud engine decides; its task is kept out here).

@@ -26,8 +26,16 @@ def card(number=NUMBER, cvc=CVC):
 
 
 def authorization(status="authorized", **extra):
-    body = {"id": "auth_123", "object": "authorization", "status": status, "amount": 3300, "currency": "EUR",
-            "decline_code": None, "message": None, "three_ds": {"performed": False, "frictionless": False}}
+    body = {
+        "id": "auth_123",
+        "object": "authorization",
+        "status": status,
+        "amount": 3300,
+        "currency": "EUR",
+        "decline_code": None,
+        "message": None,
+        "three_ds": {"performed": False, "frictionless": False},
+    }
     body.update(extra)
     return body
 
@@ -74,7 +82,8 @@ def test_authorize_sends_the_documented_request_and_reads_the_authorisation(fake
     assert request.headers["Idempotency-Key"] == KEY
     assert request.headers["Content-Type"] == "application/json"
     assert json.loads(request.body) == {
-        "amount": 3300, "currency": "EUR",
+        "amount": 3300,
+        "currency": "EUR",
         "card": {"number": NUMBER, "exp_month": 12, "exp_year": 2030, "cvc": CVC, "holder": "Jeanne Martin"},
         "three_ds": {"required": False, "shopper_present": True},
         "statement_descriptor": "SHOP 42",
@@ -91,21 +100,24 @@ def test_authorize_without_cvc_or_descriptor_leaves_them_out(fake, acquirer):
     assert body["three_ds"] == {"required": True, "shopper_present": False}
 
 
-@pytest.mark.parametrize(("decline_code", "outcome", "failure_code", "message"), [
-    ("generic_decline", Outcome.DECLINED, "card_declined", "The card was declined by the issuer."),
-    ("do_not_honor", Outcome.DECLINED, "card_declined", "The card was declined by the issuer (do not honour)."),
-    ("insufficient_funds", Outcome.DECLINED, "card_declined", "The card was declined: insufficient funds."),
-    ("lost_card", Outcome.DECLINED, "card_declined", "The card was declined: it was reported lost or stolen."),
-    ("stolen_card", Outcome.DECLINED, "card_declined", "The card was declined: it was reported lost or stolen."),
-    ("expired_card", Outcome.DECLINED, "card_declined", "The card was declined: it has expired."),
-    ("incorrect_cvc", Outcome.DECLINED, "card_declined", "The card was declined: the security code is incorrect."),
-    ("invalid_number", Outcome.DECLINED, "incorrect_number", "The card number does not exist."),
-    ("authentication_failed", Outcome.DECLINED, "3ds_declined", "3-D Secure authentication failed."),
-    ("brand_not_supported", Outcome.DECLINED, "method_unsupported", "This card brand is not accepted."),
-    ("processing_error", Outcome.ERROR, "processing_error", "The acquirer reported a processing error."),
-    ("some_code_we_never_heard_of", Outcome.DECLINED, "card_declined", "The card was declined by the issuer."),
-    (None, Outcome.DECLINED, "card_declined", "The card was declined by the issuer."),
-])
+@pytest.mark.parametrize(
+    ("decline_code", "outcome", "failure_code", "message"),
+    [
+        ("generic_decline", Outcome.DECLINED, "card_declined", "The card was declined by the issuer."),
+        ("do_not_honor", Outcome.DECLINED, "card_declined", "The card was declined by the issuer (do not honour)."),
+        ("insufficient_funds", Outcome.DECLINED, "card_declined", "The card was declined: insufficient funds."),
+        ("lost_card", Outcome.DECLINED, "card_declined", "The card was declined: it was reported lost or stolen."),
+        ("stolen_card", Outcome.DECLINED, "card_declined", "The card was declined: it was reported lost or stolen."),
+        ("expired_card", Outcome.DECLINED, "card_declined", "The card was declined: it has expired."),
+        ("incorrect_cvc", Outcome.DECLINED, "card_declined", "The card was declined: the security code is incorrect."),
+        ("invalid_number", Outcome.DECLINED, "incorrect_number", "The card number does not exist."),
+        ("authentication_failed", Outcome.DECLINED, "3ds_declined", "3-D Secure authentication failed."),
+        ("brand_not_supported", Outcome.DECLINED, "method_unsupported", "This card brand is not accepted."),
+        ("processing_error", Outcome.ERROR, "processing_error", "The acquirer reported a processing error."),
+        ("some_code_we_never_heard_of", Outcome.DECLINED, "card_declined", "The card was declined by the issuer."),
+        (None, Outcome.DECLINED, "card_declined", "The card was declined by the issuer."),
+    ],
+)
 def test_each_decline_code_maps_to_a_spec_failure_code(fake, acquirer, decline_code, outcome, failure_code, message):
     fake.post(AUTHORIZATIONS, json=authorization("declined", decline_code=decline_code, message="Issuer says no"))
 
@@ -136,10 +148,15 @@ def test_frictionless_3ds_is_reported(fake, acquirer):
 
 
 def test_3ds_required_then_completed(fake, acquirer):
-    fake.post(AUTHORIZATIONS, json=authorization(
-        "requires_3ds", three_ds={"challenge_url": "https://acs.test/c/1", "performed": False}))
-    fake.post(f"{AUTHORIZATIONS}/auth_123/3ds", json=authorization(three_ds={"performed": True}),
-              match=[matchers.json_params_matcher({"authenticated": True})])
+    fake.post(
+        AUTHORIZATIONS,
+        json=authorization("requires_3ds", three_ds={"challenge_url": "https://acs.test/c/1", "performed": False}),
+    )
+    fake.post(
+        f"{AUTHORIZATIONS}/auth_123/3ds",
+        json=authorization(three_ds={"performed": True}),
+        match=[matchers.json_params_matcher({"authenticated": True})],
+    )
 
     challenge = authorize(acquirer, force_3ds=True)
     completed = acquirer.complete_3ds(reference=challenge.reference, authenticated=True, idempotency_key=KEY + "_3ds")
@@ -211,17 +228,21 @@ def test_read_timeout_is_unknown_and_the_authorisation_is_not_resent(fake, acqui
     assert keys_sent(fake) == [KEY]
 
 
-@pytest.mark.parametrize("answer", [
-    {"status": 500, "json": {"error": {"code": "internal"}}},
-    {"status": 503, "body": "<html>Service Unavailable</html>"},
-    {"status": 200, "body": "not json"},
-    {"status": 200, "json": ["not", "an", "object"]},
-    {"status": 200, "json": {"status": "authorized"}},  # no id
-    {"status": 200, "json": {"id": "auth_1", "status": "wonderful"}},
-    {"status": 200, "json": authorization("processing")},
-    {"status": 302, "headers": {"Location": "http://elsewhere.test/"}},
-    {"status": 409, "json": {"error": {"code": "idempotency_key_in_use"}}},
-], ids=["500", "503-html", "not-json", "not-an-object", "no-id", "unknown-status", "processing", "redirect", "409"])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"status": 500, "json": {"error": {"code": "internal"}}},
+        {"status": 503, "body": "<html>Service Unavailable</html>"},
+        {"status": 200, "body": "not json"},
+        {"status": 200, "json": ["not", "an", "object"]},
+        {"status": 200, "json": {"status": "authorized"}},  # no id
+        {"status": 200, "json": {"id": "auth_1", "status": "wonderful"}},
+        {"status": 200, "json": authorization("processing")},
+        {"status": 302, "headers": {"Location": "http://elsewhere.test/"}},
+        {"status": 409, "json": {"error": {"code": "idempotency_key_in_use"}}},
+    ],
+    ids=["500", "503-html", "not-json", "not-an-object", "no-id", "unknown-status", "processing", "redirect", "409"],
+)
 def test_any_answer_we_cannot_trust_is_unknown_and_not_resent(fake, acquirer, answer):
     fake.add(responses.POST, AUTHORIZATIONS, **answer)
     fake.post(AUTHORIZATIONS, json=authorization())
@@ -242,8 +263,9 @@ def test_a_dropped_connection_after_sending_is_unknown(fake, acquirer):
     assert len(fake.calls) == 1
 
 
-@pytest.mark.parametrize("failure", [requests.ConnectTimeout("connect timed out"), connection_refused()],
-                         ids=["connect-timeout", "refused"])
+@pytest.mark.parametrize(
+    "failure", [requests.ConnectTimeout("connect timed out"), connection_refused()], ids=["connect-timeout", "refused"]
+)
 def test_a_connection_failure_before_sending_is_retried_with_the_same_key(fake, acquirer, failure):
     fake.post(AUTHORIZATIONS, body=failure)
     fake.post(AUTHORIZATIONS, json=authorization())
@@ -288,8 +310,9 @@ def test_a_refused_authorisation_request_is_an_error_and_never_retried(fake, acq
 
 
 def test_retries_stop_when_the_budget_is_spent(fake):
-    acquirer = HttpAcquirer(base_url=BASE, api_key="k", timeout_seconds=5, retry_backoff_seconds=0,
-                            retry_budget_seconds=0)
+    acquirer = HttpAcquirer(
+        base_url=BASE, api_key="k", timeout_seconds=5, retry_backoff_seconds=0, retry_budget_seconds=0
+    )
     fake.post(AUTHORIZATIONS, body=requests.ConnectTimeout())
 
     result = authorize(acquirer)
@@ -349,12 +372,16 @@ def test_a_404_that_is_not_the_acquirers_answer_settles_nothing(fake, acquirer):
     assert len(fake.calls) == 1
 
 
-@pytest.mark.parametrize("answer", [
-    {"body": requests.ConnectTimeout()},
-    {"body": connection_refused()},
-    {"body": requests.ReadTimeout()},
-    {"status": 502, "body": "Bad Gateway"},
-], ids=["connect-timeout", "refused", "read-timeout", "502"])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"body": requests.ConnectTimeout()},
+        {"body": connection_refused()},
+        {"body": requests.ReadTimeout()},
+        {"status": 502, "body": "Bad Gateway"},
+    ],
+    ids=["connect-timeout", "refused", "read-timeout", "502"],
+)
 def test_inquiry_unreachable_raises_acquirer_unavailable_after_retries(fake, acquirer, answer):
     inquiry(fake, **answer)
 
@@ -373,11 +400,15 @@ def test_inquiry_retries_a_read_timeout_then_resolves(fake, acquirer):
     assert len(fake.calls) == 2
 
 
-@pytest.mark.parametrize("answer", [
-    {"status": 401, "json": {"error": {"code": "unauthorized"}}},
-    {"status": 200, "json": authorization("processing")},
-    {"status": 200, "body": "garbage"},
-], ids=["401", "processing", "malformed"])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"status": 401, "json": {"error": {"code": "unauthorized"}}},
+        {"status": 200, "json": authorization("processing")},
+        {"status": 200, "body": "garbage"},
+    ],
+    ids=["401", "processing", "malformed"],
+)
 def test_inquiry_that_settles_nothing_raises_acquirer_unavailable_without_retrying(fake, acquirer, answer):
     inquiry(fake, **answer)
 
@@ -400,8 +431,11 @@ REFUNDS = f"{BASE}/v1/refunds"
 
 
 def test_capture_happy_path(fake, acquirer):
-    fake.post(CAPTURE, json={"id": "cap_1", "object": "capture", "status": "succeeded", "amount": 3300},
-              match=[matchers.json_params_matcher({"amount": 3300})])
+    fake.post(
+        CAPTURE,
+        json={"id": "cap_1", "object": "capture", "status": "succeeded", "amount": 3300},
+        match=[matchers.json_params_matcher({"amount": 3300})],
+    )
 
     result = acquirer.capture(reference="auth_123", amount=3300, idempotency_key="kcap")
 
@@ -411,8 +445,9 @@ def test_capture_happy_path(fake, acquirer):
 
 
 def test_void_happy_path(fake, acquirer):
-    fake.post(VOID, json={"id": "void_1", "object": "void", "status": "succeeded"},
-              match=[matchers.json_params_matcher({})])
+    fake.post(
+        VOID, json={"id": "void_1", "object": "void", "status": "succeeded"}, match=[matchers.json_params_matcher({})]
+    )
 
     result = acquirer.void(reference="auth_123", idempotency_key="kvoid")
 
@@ -421,8 +456,11 @@ def test_void_happy_path(fake, acquirer):
 
 
 def test_refund_happy_path(fake, acquirer):
-    fake.post(REFUNDS, json={"id": "ref_9", "object": "refund", "status": "succeeded", "amount": 500},
-              match=[matchers.json_params_matcher({"authorization": "auth_123", "amount": 500})])
+    fake.post(
+        REFUNDS,
+        json={"id": "ref_9", "object": "refund", "status": "succeeded", "amount": 500},
+        match=[matchers.json_params_matcher({"authorization": "auth_123", "amount": 500})],
+    )
 
     result = acquirer.refund(reference="auth_123", amount=500, idempotency_key="kref")
 
@@ -452,11 +490,15 @@ def test_refund_read_timeout_then_success_is_retried_with_the_same_key(fake, acq
 
 
 @pytest.mark.parametrize("operation", ["capture", "void", "refund"])
-@pytest.mark.parametrize("answer", [
-    {"status": 503, "body": "down"},
-    {"body": requests.ReadTimeout()},
-    {"body": connection_refused()},
-], ids=["503", "read-timeout", "refused"])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"status": 503, "body": "down"},
+        {"body": requests.ReadTimeout()},
+        {"body": connection_refused()},
+    ],
+    ids=["503", "read-timeout", "refused"],
+)
 def test_an_operation_without_an_answer_raises_acquirer_unavailable(fake, acquirer, operation, answer):
     url = {"capture": CAPTURE, "void": VOID, "refund": REFUNDS}[operation]
     fake.add(responses.POST, url, **answer)
@@ -506,11 +548,15 @@ def test_an_operation_processing_error_is_an_error(fake, acquirer):
     assert (result.outcome, result.failure_code) == (Outcome.ERROR, "processing_error")
 
 
-@pytest.mark.parametrize("answer", [
-    {"json": {"id": "cap_1", "status": "processing"}},
-    {"json": {"status": "maybe"}},
-    {"body": "not json"},
-], ids=["processing", "unknown-status", "not-json"])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"json": {"id": "cap_1", "status": "processing"}},
+        {"json": {"status": "maybe"}},
+        {"body": "not json"},
+    ],
+    ids=["processing", "unknown-status", "not-json"],
+)
 def test_an_operation_answer_that_settles_nothing_is_unavailable(fake, acquirer, answer):
     fake.post(CAPTURE, **answer)
 
@@ -529,19 +575,29 @@ def test_a_refund_without_an_id_is_not_taken_as_done(fake, acquirer):
 # --- configuration -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("url", [
-    "http://acquirer.example.com", "ftp://acquirer.example.com", "acquirer.example.com", "",
-    "https://user:secret@acquirer.example.com", "https://acquirer.example.com/?x=1",
-    "http://127.0.0.1.example.com", "http://10.0.0.5:8080",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://acquirer.example.com",
+        "ftp://acquirer.example.com",
+        "acquirer.example.com",
+        "",
+        "https://user:secret@acquirer.example.com",
+        "https://acquirer.example.com/?x=1",
+        "http://127.0.0.1.example.com",
+        "http://10.0.0.5:8080",
+    ],
+)
 def test_only_https_urls_are_accepted(url):
     with pytest.raises(ImproperlyConfigured) as raised:
         HttpAcquirer(base_url=url, api_key="k")
     assert "secret" not in str(raised.value)
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:8080", "http://localhost:9000/api/", "http://[::1]:8000",
-                                 "https://acquirer.example.com/base/"])
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1:8080", "http://localhost:9000/api/", "http://[::1]:8000", "https://acquirer.example.com/base/"],
+)
 def test_https_or_a_loopback_url_is_accepted(fake, url):
     acquirer = HttpAcquirer(base_url=url, api_key="k", retry_backoff_seconds=0)
     fake.get(url.rstrip("/") + "/v1/authorizations", json=authorization())
@@ -601,10 +657,18 @@ def test_timeouts_come_from_settings_and_connect_is_shorter(fake, acquirer, monk
     assert seen["allow_redirects"] is False
 
 
-@pytest.mark.parametrize("arguments", [
-    {"idempotency_key": ""}, {"idempotency_key": "has space"}, {"idempotency_key": "x" * 256},
-    {"amount": 0}, {"amount": 10.5}, {"amount": True}, {"currency": "eur"},
-])
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"idempotency_key": ""},
+        {"idempotency_key": "has space"},
+        {"idempotency_key": "x" * 256},
+        {"amount": 0},
+        {"amount": 10.5},
+        {"amount": True},
+        {"currency": "eur"},
+    ],
+)
 def test_bad_arguments_are_refused_before_anything_is_sent(fake, acquirer, arguments):
     with pytest.raises(ValueError):
         authorize(acquirer, **arguments)
@@ -626,25 +690,36 @@ def test_card_number_and_cvc_never_reach_logs_results_or_exceptions(fake, acquir
     # an acquirer that echoes the card back, in its answer and in its message
     echo = {"number": NUMBER, "cvc": CVC, "last4": NUMBER[-4:]}
     fake.post(AUTHORIZATIONS, json=authorization(card=echo, message=f"card {NUMBER} cvc {CVC} ok"))
-    fake.post(AUTHORIZATIONS, json=authorization("declined", decline_code="incorrect_cvc", card=echo,
-                                                 message=f"wrong cvc {CVC} for {NUMBER}"))
+    fake.post(
+        AUTHORIZATIONS,
+        json=authorization(
+            "declined", decline_code="incorrect_cvc", card=echo, message=f"wrong cvc {CVC} for {NUMBER}"
+        ),
+    )
     fake.post(AUTHORIZATIONS, body=requests.ReadTimeout(f"timed out sending {NUMBER}"))
     fake.post(AUTHORIZATIONS, status=400, json={"error": {"code": "bad", "message": f"{NUMBER} {CVC}"}})
 
     results = [authorize(acquirer, idempotency_key=f"k{attempt}") for attempt in range(4)]
     errors = []
-    for bad in (CardData(number=NUMBER + "x", exp_month=1, exp_year=2030, cvc=CVC),
-                CardData(number=NUMBER, exp_month=1, exp_year=2030, cvc=CVC)):
+    for bad in (
+        CardData(number=NUMBER + "x", exp_month=1, exp_year=2030, cvc=CVC),
+        CardData(number=NUMBER, exp_month=1, exp_year=2030, cvc=CVC),
+    ):
         try:
             authorize(acquirer, card=bad, amount=-1 if bad.number == NUMBER else 100)
         except ValueError as error:
             errors.append(error)
 
     assert [result.outcome for result in results] == [
-        Outcome.AUTHORIZED, Outcome.DECLINED, Outcome.UNKNOWN, Outcome.ERROR]
+        Outcome.AUTHORIZED,
+        Outcome.DECLINED,
+        Outcome.UNKNOWN,
+        Outcome.ERROR,
+    ]
     assert len(errors) == 2
     logged = caplog.text + "".join(
-        f"{record.getMessage()} {record.args!r} {record.__dict__!r}" for record in caplog.records)
+        f"{record.getMessage()} {record.args!r} {record.__dict__!r}" for record in caplog.records
+    )
     assert "k0" in logged and NUMBER[-4:] in logged  # it does log the key and last4
     assert_no_card_data(logged)
     for thing in [*results, *errors, *(call.request.body for call in fake.calls)]:
