@@ -16,6 +16,25 @@ LANGUAGES = frozenset(lang.alpha_2 for lang in pycountry.languages if hasattr(la
 E164 = re.compile(r"^\+[0-9]{8,15}$")
 
 
+def metadata_problem(data: dict) -> str | None:
+    """What is wrong with a metadata object, or None (spec §6.2)."""
+    if len(data) > 20:
+        return "must have at most 20 keys."
+    for key, value in data.items():
+        if not 1 <= len(key) <= 40:
+            return "keys must be 1 to 40 characters long."
+        if isinstance(value, (dict, list)):
+            return f"{key}: nested objects and arrays are not allowed."
+        if isinstance(value, str) and len(value) > 500:
+            return f"{key}: string values are limited to 500 characters."
+        if isinstance(value, float) and value != value:  # NaN cannot be stored or returned as JSON
+            return f"{key}: must be a finite number."
+        if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
+            # MySQL's JSON would keep a larger integer only as an approximate float
+            return f"{key}: integers must fit in 64 bits."
+    return None
+
+
 class MetadataField(serializers.Field):
     """Flat JSON object: ≤ 20 keys of 1-40 chars; values string ≤ 500, number, boolean or null."""
 
@@ -24,20 +43,9 @@ class MetadataField(serializers.Field):
     def to_internal_value(self, data):
         if not isinstance(data, dict):
             self.fail("invalid")
-        if len(data) > 20:
-            raise serializers.ValidationError("must have at most 20 keys.")
-        for key, value in data.items():
-            if not 1 <= len(key) <= 40:
-                raise serializers.ValidationError("keys must be 1 to 40 characters long.")
-            if isinstance(value, (dict, list)):
-                raise serializers.ValidationError(f"{key}: nested objects and arrays are not allowed.")
-            if isinstance(value, str) and len(value) > 500:
-                raise serializers.ValidationError(f"{key}: string values are limited to 500 characters.")
-            if isinstance(value, float) and value != value:  # NaN cannot be stored or returned as JSON
-                raise serializers.ValidationError(f"{key}: must be a finite number.")
-            if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
-                # MySQL's JSON would keep a larger integer only as an approximate float
-                raise serializers.ValidationError(f"{key}: integers must fit in 64 bits.")
+        problem = metadata_problem(data)
+        if problem:
+            raise serializers.ValidationError(problem)
         return data
 
     def to_representation(self, value):
@@ -64,6 +72,23 @@ class JSONObjectField(serializers.Field):
         return value
 
 
+def url_problem(value: str, https_only: bool = False) -> str | None:
+    """What is wrong with an absolute http(s) URL, or None (spec §6.3)."""
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return "must be an absolute http or https URL."
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "must be an absolute http or https URL."
+    if parts.username or parts.password:
+        return "must not contain credentials."
+    if any(ch.isspace() for ch in value):
+        return "must not contain spaces."
+    if https_only and parts.scheme != "https":
+        return "must be an https URL in live mode."
+    return None
+
+
 class HttpUrlField(StrictCharField):
     """Absolute http(s) URL, ≤ 2048 characters, no credentials (spec §6.3)."""
 
@@ -74,18 +99,9 @@ class HttpUrlField(StrictCharField):
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
-        try:
-            parts = urlsplit(value)
-        except ValueError as exc:
-            raise serializers.ValidationError("must be an absolute http or https URL.") from exc
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise serializers.ValidationError("must be an absolute http or https URL.")
-        if parts.username or parts.password:
-            raise serializers.ValidationError("must not contain credentials.")
-        if any(ch.isspace() for ch in value):
-            raise serializers.ValidationError("must not contain spaces.")
-        if self.https_only_in_live and self.context.get("is_live") and parts.scheme != "https":
-            raise serializers.ValidationError("must be an https URL in live mode.")
+        problem = url_problem(value, https_only=self.https_only_in_live and bool(self.context.get("is_live")))
+        if problem:
+            raise serializers.ValidationError(problem)
         return value
 
 
@@ -108,28 +124,40 @@ class OptionalString(StrictCharField):
         return super().run_validation(data)
 
 
-class CountryField(OptionalString):
+class CheckedString(OptionalString):
+    """An optional string that `accepts` must approve once trimmed; `message` otherwise."""
+
+    message = "is invalid."
+
+    def accepts(self, value: str) -> bool:
+        raise NotImplementedError
+
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
-        if value is not None and value not in COUNTRIES:
-            raise serializers.ValidationError("must be an ISO 3166-1 alpha-2 code.")
+        if value is not None and not self.accepts(value):
+            raise serializers.ValidationError(self.message)
         return value
 
 
-class LanguageField(OptionalString):
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        if value is not None and value not in LANGUAGES:
-            raise serializers.ValidationError("must be an ISO 639-1 code in lower case.")
-        return value
+class CountryField(CheckedString):
+    message = "must be an ISO 3166-1 alpha-2 code."
+
+    def accepts(self, value: str) -> bool:
+        return value in COUNTRIES
 
 
-class PhoneField(OptionalString):
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        if value is not None and not E164.match(value):
-            raise serializers.ValidationError("must be an E.164 number ('+' then 8 to 15 digits).")
-        return value
+class LanguageField(CheckedString):
+    message = "must be an ISO 639-1 code in lower case."
+
+    def accepts(self, value: str) -> bool:
+        return value in LANGUAGES
+
+
+class PhoneField(CheckedString):
+    message = "must be an E.164 number ('+' then 8 to 15 digits)."
+
+    def accepts(self, value: str) -> bool:
+        return bool(E164.match(value))
 
 
 class EmailField(StrictCharField):
@@ -146,16 +174,14 @@ class EmailField(StrictCharField):
         return value
 
 
-class ChoiceString(OptionalString):
+class ChoiceString(CheckedString):
     def __init__(self, choices, *args, **kwargs):
         self.allowed = tuple(choices)
+        self.message = "must be one of: " + ", ".join(self.allowed) + "."
         super().__init__(*args, **kwargs)
 
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        if value is not None and value not in self.allowed:
-            raise serializers.ValidationError("must be one of: " + ", ".join(self.allowed) + ".")
-        return value
+    def accepts(self, value: str) -> bool:
+        return value in self.allowed
 
 
 class AddressSerializer(StrictSerializer):
@@ -202,6 +228,7 @@ class ShippingSerializer(AddressSerializer):
 
 __all__ = [
     "AddressSerializer",
+    "CheckedString",
     "ChoiceString",
     "CountryField",
     "EmailField",
@@ -211,4 +238,6 @@ __all__ = [
     "OptionalString",
     "ShippingSerializer",
     "StrictBooleanField",
+    "metadata_problem",
+    "url_problem",
 ]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import EmailValidator
 from rest_framework import serializers
@@ -12,10 +10,8 @@ from payplug.api import StrictBooleanField, StrictCharField, StrictIntegerField,
 
 from ..models import Card, Customer
 from .fields import (
-    COUNTRIES,
-    E164,
-    LANGUAGES,
     AddressSerializer,
+    CheckedString,
     CountryField,
     EmailField,
     HttpUrlField,
@@ -23,6 +19,8 @@ from .fields import (
     MetadataField,
     OptionalString,
     ShippingSerializer,
+    metadata_problem,
+    url_problem,
 )
 
 MIN_AMOUNT = 99
@@ -209,16 +207,18 @@ class CardAttachSerializer(StrictSerializer):
 # which therefore writes every error message. tests/payments/test_create_fast_path.py checks
 # with generated bodies that whatever this accepts, the serializer accepts with the same result.
 
-_ADDRESS_LIMITS = {
-    name: field.max_length
-    for name, field in AddressSerializer._declared_fields.items()
-    if isinstance(field, OptionalString) and type(field) is OptionalString
-}
-_ADDRESS_CHOICES = {"title": frozenset(AddressSerializer._declared_fields["title"].allowed)}
-_SHIPPING_CHOICES = {
-    **_ADDRESS_CHOICES,
-    "delivery_type": frozenset(ShippingSerializer._declared_fields["delivery_type"].allowed),
-}
+
+def _address_rules(serializer_class) -> dict:
+    """field name -> (max_length or None, `accepts` or None): the address fields' own rules."""
+    rules = {}
+    for name, field in serializer_class._declared_fields.items():
+        if isinstance(field, OptionalString):
+            rules[name] = (field.max_length, field.accepts if isinstance(field, CheckedString) else None)
+    return rules
+
+
+_BILLING_RULES = _address_rules(AddressSerializer)
+_SHIPPING_RULES = _address_rules(ShippingSerializer)
 _FAST_TOP_LEVEL = frozenset(
     {
         "amount",
@@ -240,48 +240,31 @@ _BOOLEANS = ("auto_capture", "save_card", "allow_save_card", "force_3ds")
 _email_validator = EmailValidator()
 
 
-def _plain_string(value, max_length: int) -> bool:
+def _plain_string(value, max_length: int | None) -> bool:
     """A string the serializer keeps as it is: not blank, no surrounding space, no NUL, short enough."""
-    if type(value) is not str or value == "" or len(value) > max_length:
+    if type(value) is not str or value == "" or (max_length is not None and len(value) > max_length):
         return False
     return value.strip() == value and "\x00" not in value
 
 
 def _fast_url(value, https_only: bool) -> bool:
-    if not _plain_string(value, 2048) or any(ch.isspace() for ch in value):
-        return False
-    try:
-        parts = urlsplit(value)
-        hostname = parts.hostname
-    except ValueError:
-        return False
-    if parts.scheme not in ("http", "https") or not hostname or parts.username or parts.password:
-        return False
-    return not (https_only and parts.scheme != "https")
+    return _plain_string(value, 2048) and url_problem(value, https_only) is None
 
 
-def _fast_address(data, choices: dict, required_names: bool) -> dict | None:
+def _fast_address(data, rules: dict, required_names: bool) -> dict | None:
     if type(data) is not dict:
         return None
     out = {}
     for name, value in data.items():
-        if value is None:
-            out[name] = None
-            if name in _ADDRESS_LIMITS or name in choices or name in _ADDRESS_CHECKS:
-                continue
-            return None
-        if name in _ADDRESS_LIMITS:
-            if not _plain_string(value, _ADDRESS_LIMITS[name]):
-                return None
-        elif name in choices:
-            if not (_plain_string(value, 64) and value in choices[name]):
-                return None
-        elif name in _ADDRESS_CHECKS:
-            if not (_plain_string(value, 64) and _ADDRESS_CHECKS[name](value)):
-                return None
-        else:
+        rule = rules.get(name)
+        if rule is None:
             return None
         out[name] = value
+        if value is None:
+            continue
+        max_length, accepts = rule
+        if not _plain_string(value, max_length) or (accepts is not None and not accepts(value)):
+            return None
     email = out.get("email")
     if email is not None:
         try:
@@ -291,35 +274,6 @@ def _fast_address(data, choices: dict, required_names: bool) -> dict | None:
     if required_names and not (out.get("first_name") and out.get("last_name") and email):
         return None
     return out
-
-
-_ADDRESS_CHECKS = {
-    "mobile_phone_number": E164.match,
-    "landline_phone_number": E164.match,
-    "country": COUNTRIES.__contains__,
-    "language": LANGUAGES.__contains__,
-}
-
-
-def _fast_metadata(data) -> bool:
-    if type(data) is not dict or len(data) > 20:
-        return False
-    for key, value in data.items():
-        if not 1 <= len(key) <= 40:
-            return False
-        kind = type(value)
-        if kind is str:
-            if len(value) > 500:
-                return False
-        elif kind is int:
-            if not -(2**63) <= value < 2**63:
-                return False
-        elif kind is float:
-            if value != value:
-                return False
-        elif not (kind is bool or value is None):
-            return False
-    return True
 
 
 def fast_payment_create(data, merchant, is_live: bool) -> dict | None:
@@ -348,14 +302,14 @@ def fast_payment_create(data, merchant, is_live: bool) -> dict | None:
         return None
     if out.get("save_card") and out.get("allow_save_card"):
         return None
-    billing = _fast_address(data.get("billing"), _ADDRESS_CHOICES, required_names=True)
+    billing = _fast_address(data.get("billing"), _BILLING_RULES, required_names=True)
     if billing is None:
         return None
     out["billing"] = billing
     if "shipping" in data:
         shipping = data["shipping"]
         if shipping is not None:
-            shipping = _fast_address(shipping, _SHIPPING_CHOICES, required_names=False)
+            shipping = _fast_address(shipping, _SHIPPING_RULES, required_names=False)
             if shipping is None:
                 return None
         out["shipping"] = shipping
@@ -377,9 +331,10 @@ def fast_payment_create(data, merchant, is_live: bool) -> dict | None:
             return None
         out["notification_url"] = url
     if "metadata" in data:
-        if not _fast_metadata(data["metadata"]):
+        metadata = data["metadata"]
+        if type(metadata) is not dict or metadata_problem(metadata) is not None:
             return None
-        out["metadata"] = data["metadata"]
+        out["metadata"] = metadata
     if "description" in data:
         description = data["description"]
         if description is not None and not _plain_string(description, 255):
