@@ -285,6 +285,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["merchants.authentication.IsMerchant"],
     "DEFAULT_RENDERER_CLASSES": ["payplug.api.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["payplug.api.AnyJSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "payplug.api.JSONNegotiation",
     "EXCEPTION_HANDLER": "payplug.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
