@@ -4,6 +4,9 @@ from dataclasses import dataclass
 
 from rest_framework import authentication, exceptions, permissions
 
+from payplug import ratelimit
+
+from . import keycache
 from .models import ApiKey, Merchant
 from .services import find_api_key
 
@@ -48,7 +51,16 @@ class SecretKeyAuthentication(authentication.BaseAuthentication):
             or raw.startswith("pk_live_")
         ):
             raise exceptions.AuthenticationFailed("Invalid API key.", code="invalid_api_key")
-        key = find_api_key(raw)
+        version = keycache.UNKNOWN
+        if keycache.enabled():
+            # The key's rate limit, and the authentication version in the same Redis call: read before
+            # anything from the database, so a key cached under it is current (merchants.keycache).
+            # payplug.api_views enforces the verdict once authentication is through.
+            verdict = ratelimit.take(rate_limit_bucket(raw), read=keycache.VERSION_KEY)
+            request.rate_limit = verdict
+            if verdict.read_ok:
+                version = verdict.value
+        key = find_api_key(raw, auth_version=version)
         if key is None:
             raise exceptions.AuthenticationFailed("Invalid API key.", code="invalid_api_key")
         if key.kind == ApiKey.Kind.PUBLISHABLE:
@@ -66,6 +78,11 @@ class SecretKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return self.keyword
+
+
+def rate_limit_bucket(raw_key: str) -> str:
+    """The rate limit bucket of a secret key: one per key, named without reading the database."""
+    return "key:" + ApiKey.hash_key(raw_key)[:32]
 
 
 class IsMerchant(permissions.BasePermission):

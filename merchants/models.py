@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 from payplug.ids import id_factory
 
+from . import keycache
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -68,6 +70,29 @@ class User(AbstractUser):
         return self.full_name or self.email
 
 
+class AuthenticationDataQuerySet(models.QuerySet):
+    """Merchants and API keys: bulk writes tell the API key cache (merchants.keycache), as save()
+    and delete() do through merchants.signals."""
+
+    # Fields no authentication decision reads, written on their own without a new version.
+    unseen_fields: frozenset[str] = frozenset()
+
+    def update(self, **kwargs):
+        count = super().update(**kwargs)
+        if not set(kwargs) <= self.unseen_fields:
+            keycache.changed()
+        return count
+
+    update.alters_data = True
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        count = super().bulk_update(objs, fields, batch_size=batch_size)
+        keycache.changed()
+        return count
+
+    bulk_update.alters_data = True
+
+
 class Merchant(models.Model):
     """An organisation that takes payments. Every merchant-owned row points here."""
 
@@ -120,6 +145,8 @@ class Merchant(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AuthenticationDataQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -246,7 +273,10 @@ class Invitation(models.Model):
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
 
 
-class ApiKeyQuerySet(models.QuerySet):
+class ApiKeyQuerySet(AuthenticationDataQuerySet):
+    # find_api_key records the last use once a minute: no reason to drop every process's cache.
+    unseen_fields = frozenset({"last_used_at"})
+
     def usable(self, now=None):
         now = now or timezone.now()
         return self.filter(revoked_at__isnull=True).filter(

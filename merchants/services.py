@@ -15,6 +15,7 @@ from payplug.client import client_ip
 from payplug.ids import random_base62
 from payplug.prepared import PreparedSelect
 
+from . import keycache
 from .models import ApiKey, AuditLog, Invitation, Membership, Merchant, User, hash_token
 
 KEY_RANDOM_LENGTH = 32
@@ -269,24 +270,34 @@ _KEY_BY_HASH = PreparedSelect(
 )
 
 
-def find_api_key(raw: str) -> ApiKey | None:
-    """The usable key for a raw value, or None. Records last use at most once a minute."""
+def find_api_key(raw: str, *, auth_version=keycache.UNKNOWN) -> ApiKey | None:
+    """The usable key for a raw value, or None. Records last use at most once a minute.
+
+    With `auth_version`, the authentication version read from Redis before this call
+    (merchants.authentication reads it with the rate limit), a key this process loaded under that
+    same version is used without a query (merchants.keycache); the caller gets its own copy.
+    """
     if not raw or len(raw) > 120:
         return None
-    # Every API request comes through here, so the query is compiled once (payplug.prepared):
-    # key_hash is unique, so no ORDER BY, and ApiKey.usable() is checked on the row rather than
-    # compiled into the query (bench/README.md).
-    key = _KEY_BY_HASH.first(ApiKey.hash_key(raw))
+    key_hash = ApiKey.hash_key(raw)
+    key = keycache.get(key_hash, auth_version)
     if key is None:
-        return None
+        # Every API request that misses the cache comes through here, so the query is compiled once
+        # (payplug.prepared): key_hash is unique, so no ORDER BY, and ApiKey.usable() is checked on
+        # the row rather than compiled into the query (bench/README.md).
+        key = _KEY_BY_HASH.first(key_hash)
+        if key is None:
+            return None
+        keycache.put(key_hash, key, auth_version)
     now = timezone.now()
     if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
         return None  # the same rule as ApiKey.usable()
     if key.last_used_at is None or now - key.last_used_at > timedelta(seconds=CACHE_LAST_USED_SECONDS):
-        # Compare-and-set: one write a minute per key, whatever the request rate.
+        # Compare-and-set: one write a minute per key, whatever the request rate. The cached key
+        # remembers it too, so other requests of this process do not try again.
         ApiKey.objects.filter(pk=key.pk, last_used_at=key.last_used_at).update(last_used_at=now)
         key.last_used_at = now
-    return key
+    return keycache.copy_of(key) if auth_version is not keycache.UNKNOWN and keycache.enabled() else key
 
 
 # --- team ----------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Keep Merchant.live_ready up to date when what the live-mode rule reads changes outside the row.
+"""Keep Merchant.live_ready up to date when what the live-mode rule reads changes outside the row,
+and tell the API key cache (merchants.keycache) when a merchant or an API key changes.
 
 Merchant.save() covers the merchant's own fields (status, profile). These receivers, connected in
 MerchantsConfig.ready(), cover the rest: memberships (who is an owner or admin) and the second
@@ -10,8 +11,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from . import services
-from .models import Membership, Merchant
+from . import keycache, services
+from .models import ApiKey, Membership, Merchant
 
 # The only fields of a device that the rule reads.
 _DEVICE_STATE = "_live_ready_state"
@@ -59,9 +60,19 @@ def device_deleted(sender, instance, **kwargs):
         services.refresh_live_ready_for_users([instance.user_id])
 
 
+def authentication_data_changed(sender, raw=False, **kwargs):
+    if not raw:
+        keycache.changed()
+
+
 def connect() -> None:
     from django.db.models import signals
     from django_otp import device_classes
+
+    for model in (Merchant, ApiKey):
+        name = model._meta.model_name
+        signals.post_save.connect(authentication_data_changed, sender=model, dispatch_uid=f"keycache_{name}_saved")
+        signals.post_delete.connect(authentication_data_changed, sender=model, dispatch_uid=f"keycache_{name}_deleted")
 
     signals.post_save.connect(membership_saved, sender=Membership, dispatch_uid="live_ready_membership_saved")
     signals.post_delete.connect(membership_deleted, sender=Membership, dispatch_uid="live_ready_membership_deleted")

@@ -27,7 +27,11 @@ class ApiView(APIView):
         except (exceptions.NotAuthenticated, exceptions.AuthenticationFailed, exceptions.PermissionDenied):
             self._limit(request, "ip:" + (client_ip(request) or ""))
             raise
-        self._limit(request, f"key:{request.auth.key.pk}")
+        verdict = getattr(request, "rate_limit", None)  # taken by the authentication with Redis
+        if verdict is None:
+            self._limit(request, "key:" + request.auth.key.key_hash[:32])  # as rate_limit_bucket()
+        else:
+            self._enforce(verdict)
         version = request.headers.get("PayPlug-Version", "")
         if version and not _VERSION.match(version.strip()):
             raise ApiError(
@@ -39,6 +43,10 @@ class ApiView(APIView):
     def _limit(self, request, key):
         verdict = ratelimit.take(key)
         request.rate_limit = verdict
+        self._enforce(verdict)
+
+    @staticmethod
+    def _enforce(verdict):
         if not verdict.allowed:
             raise ApiError(
                 "rate_limited",

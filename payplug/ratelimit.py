@@ -2,6 +2,8 @@
 
 With Redis (REDIS_URL) the bucket lives in Redis and is updated by one Lua script, so every web
 process shares it atomically; without Redis (embedded mode, one process) it lives in memory.
+The same script can read one more Redis key (`take(..., read=KEY)`), so that a request learns,
+say, the authentication version (merchants.keycache) without a second round trip.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ local allowed = 0
 if tokens >= 1 then tokens = tokens - 1; allowed = 1 end
 redis.call('HSET', tokens_key, 'tokens', tokens, 'at', now)
 redis.call('EXPIRE', tokens_key, math.ceil(burst / rate) + 1)
-return {allowed, tostring(tokens)}
+local value = false
+if KEYS[2] then value = redis.call('GET', KEYS[2]) end
+return {allowed, tostring(tokens), value}
 """
 
 
@@ -38,6 +42,9 @@ class Verdict:
     remaining: int
     reset_at: int  # Unix time when the bucket is full again
     retry_after: int  # seconds until one token is available (when refused)
+    # With take(..., read=KEY): whether Redis answered, and KEY's value then (bytes, or None).
+    read_ok: bool = False
+    value: bytes | None = None
 
 
 class _MemoryBuckets:
@@ -63,24 +70,28 @@ _memory = _MemoryBuckets()
 _redis_script = None
 
 
-def _redis_take(key, rate, burst, now):
+def _redis_take(key, rate, burst, now, read):
     global _redis_script
     if _redis_script is None:
         import redis
 
         client = redis.Redis.from_url(settings.REDIS_URL)
         _redis_script = client.register_script(_LUA)
-    allowed, tokens = _redis_script(keys=[f"ratelimit:{key}"], args=[rate, burst, now])
-    return bool(allowed), float(tokens)
+    keys = [f"ratelimit:{key}"] if read is None else [f"ratelimit:{key}", read]
+    allowed, tokens, value = _redis_script(keys=keys, args=[rate, burst, now])
+    return bool(allowed), float(tokens), value
 
 
-def take(key: str) -> Verdict:
+def take(key: str, *, read: str | None = None) -> Verdict:
+    """Take one token from `key`'s bucket; with `read`, also read that Redis key in the same call."""
     rate = float(settings.API_RATE_LIMIT_PER_SECOND)
     burst = int(settings.API_RATE_LIMIT_BURST)
     now = time.time()
+    read_ok, value = False, None
     if settings.REDIS_URL:
         try:
-            allowed, tokens = _redis_take(key, rate, burst, now)
+            allowed, tokens, value = _redis_take(key, rate, burst, now, read)
+            read_ok = read is not None
         except Exception:  # Redis down must not take the API down: fall back to this process
             allowed, tokens = _memory.take(key, rate, burst, now)
     else:
@@ -92,6 +103,8 @@ def take(key: str) -> Verdict:
         remaining=max(0, math.floor(tokens)),
         reset_at=math.ceil(now + missing / rate),
         retry_after=0 if allowed else max(1, math.ceil((1 - tokens) / rate)),
+        read_ok=read_ok,
+        value=value,
     )
 
 

@@ -345,6 +345,9 @@ ACQUIRER_TIMEOUT_SECONDS = env.float("ACQUIRER_TIMEOUT_SECONDS", default=10.0)
 # Rate limits of the API (§15): token bucket per key.
 API_RATE_LIMIT_PER_SECOND = env.float("API_RATE_LIMIT_PER_SECOND", default=100.0)
 API_RATE_LIMIT_BURST = env.int("API_RATE_LIMIT_BURST", default=200)
+# Each web process reuses the API keys it has authenticated while Redis says nothing changed
+# (merchants/keycache.py). Only with Redis; False reads every key from the database.
+API_KEY_CACHE = env.bool("API_KEY_CACHE", default=True)
 EMAIL_VERIFICATION_MAX_AGE = 3 * 24 * 3600
 INVITATION_MAX_AGE_DAYS = 7
 API_KEY_ROLL_GRACE_HOURS = env.int("API_KEY_ROLL_GRACE_HOURS", default=24)

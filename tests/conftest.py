@@ -53,10 +53,12 @@ def pytest_addoption(parser):
 def _fresh_caches():
     from django.core.cache import cache
 
+    from merchants import keycache
     from payplug import keyring, ratelimit
 
     keyring.reset_cache()
     ratelimit.reset()
+    keycache.clear()
     # The fraud engine's in-memory feature store would carry one test's velocity into the next.
     from fraud.features import set_default_store
 
