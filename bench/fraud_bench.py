@@ -13,10 +13,12 @@
    AUC ROC, average precision, card precision@100 (per test day, averaged), as the command prints
    them over every test row; the same scores under the handbook's own test protocol (the rows of
    cards with a fraud known by then, i.e. before the test day minus the 7-day delay, are left
-   out); and the ceiling that no scorer can pass: the frauds of a merchant compromised less than
-   7 days before, with no report on it yet, look exactly like genuine payments (the simulator
-   changes nothing else about them), so even a perfect detector of every other fraud only ranks
-   them by chance. The checked figure is the minimum over the seeds, not seed 0. The replay rate
+   out); and a reference ceiling: the frauds of a merchant compromised less than 7 days before,
+   with no report on it yet, look like genuine payments (the simulator changes nothing else about
+   them), so the ceiling is what a perfect detector of every other fraud scores when it ranks those
+   by chance. A model can land a little above it where such frauds happen to share a trait with
+   reported ones (seeds 3 and 4 do): it is a guide to what the data allows, not a strict bound.
+   The checked figure is the minimum over the seeds, not seed 0. The replay rate
    is every CSV row through the online feature code (features computed for every row), over the
    replay time (CSV parsing included, model training excluded).
    Targets: AP >= 0.75, AUC >= 0.90, replay >= 20,000 transactions/s.
@@ -370,7 +372,8 @@ def _markdown(r: dict) -> str:
         "## Detection, per seed",
         "",
         "AUC ROC, average precision (AP) and card precision@100 (CP@100) as the command prints them, over every "
-        "test row; `ceiling`: the best AUC ROC and AP any scorer can reach on that week (see below); "
+        "test row; `ceiling`: what a scorer reaches that ranks every fraud first except those no report "
+        "could reveal yet, which it ranks by chance (see below; a guide, not a strict bound); "
         "`handbook`: the handbook's own protocol (test rows of cards already known to be compromised left out); "
         "`before`: the previous version of the engine on the same data.",
         "",
@@ -407,9 +410,11 @@ def _markdown(r: dict) -> str:
         "customers; nothing tells them apart until the first of them is reported, 7 days later. The test frauds "
         "of merchants compromised in the previous 7 days with no report yet (`invisible_frauds` in fraud.json, "
         "14-21% of the test frauds depending on the seed) can therefore only be ranked by chance among the "
-        "genuine payments, so AUC ROC <= 1 - invisible / frauds / 2 even for a scorer that ranks every other "
+        "genuine payments, so AUC ROC is about 1 - invisible / frauds / 2 for a scorer that ranks every other "
         "fraud first. That share, not the model, makes most of the spread between seeds; on a week where it "
-        "exceeds 20% an AUC ROC of 0.90 cannot be reached by any scorer that does not see the future. The "
+        "exceeds 20% an AUC ROC of 0.90 is out of reach unless those frauds can be told apart some other way. "
+        "It is a guide, not a strict bound: the model ranks them a little better than chance on some seeds "
+        "(3 and 4 here), through traits they happen to share with reported frauds. The "
         "handbook's protocol removes the cards already known to be compromised, mostly easy frauds, so the "
         "invisible share is larger there and its ceiling lower (about 0.88-0.90): the published baselines "
         "(AUC ROC about 0.88, AP about 0.69) were measured that way.",
