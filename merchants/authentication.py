@@ -56,7 +56,7 @@ class SecretKeyAuthentication(authentication.BaseAuthentication):
             # The key's rate limit, and the authentication version in the same Redis call: read before
             # anything from the database, so a key cached under it is current (merchants.keycache).
             # payplug.api_views enforces the verdict once authentication is through.
-            verdict = ratelimit.take(rate_limit_bucket(raw), read=keycache.VERSION_KEY)
+            verdict = ratelimit.take(ApiKey.rate_limit_bucket(ApiKey.hash_key(raw)), read=keycache.VERSION_KEY)
             request.rate_limit = verdict
             if verdict.read_ok:
                 version = verdict.value
@@ -78,11 +78,6 @@ class SecretKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return self.keyword
-
-
-def rate_limit_bucket(raw_key: str) -> str:
-    """The rate limit bucket of a secret key: one per key, named without reading the database."""
-    return "key:" + ApiKey.hash_key(raw_key)[:32]
 
 
 class IsMerchant(permissions.BasePermission):

@@ -45,7 +45,8 @@ class _Unknown:
         return "UNKNOWN"
 
 
-# The version when Redis did not give one: nothing is served from or added to the cache.
+# The version when Redis did not give one, or the cache is off (merchants.authentication reads a
+# version only when enabled()): nothing is served from or added to the cache.
 UNKNOWN = _Unknown()
 
 _entries: dict[str, tuple[object, object, float]] = {}
@@ -72,7 +73,7 @@ def get(key_hash: str, version):
 
 
 def put(key_hash: str, key, version) -> None:
-    if version is UNKNOWN or not enabled():
+    if version is UNKNOWN:
         return
     with _lock:
         if len(_entries) >= MAX_ENTRIES:

@@ -297,7 +297,7 @@ def find_api_key(raw: str, *, auth_version=keycache.UNKNOWN) -> ApiKey | None:
         # remembers it too, so other requests of this process do not try again.
         ApiKey.objects.filter(pk=key.pk, last_used_at=key.last_used_at).update(last_used_at=now)
         key.last_used_at = now
-    return keycache.copy_of(key) if auth_version is not keycache.UNKNOWN and keycache.enabled() else key
+    return key if auth_version is keycache.UNKNOWN else keycache.copy_of(key)
 
 
 # --- team ----------------------------------------------------------------------------------

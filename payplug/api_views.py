@@ -29,7 +29,8 @@ class ApiView(APIView):
             raise
         verdict = getattr(request, "rate_limit", None)  # taken by the authentication with Redis
         if verdict is None:
-            self._limit(request, "key:" + request.auth.key.key_hash[:32])  # as rate_limit_bucket()
+            key = request.auth.key
+            self._limit(request, key.rate_limit_bucket(key.key_hash))
         else:
             self._enforce(verdict)
         version = request.headers.get("PayPlug-Version", "")
