@@ -720,39 +720,27 @@ class HttpAcquirer(Acquirer):
             except _TRANSPORT_ERRORS as exc:
                 reached = not _never_sent(exc)
                 problem, status = _describe(exc), None
-            if response is None:
-                delivered = delivered or reached
-                logger.warning(
-                    "acquirer %s key=%s %s attempt=%d/%d: %s",
-                    operation,
-                    idempotency_key,
-                    context,
-                    attempt,
-                    self.max_attempts,
-                    problem,
+            if response is not None:
+                status = response.status_code
+                logger.debug(
+                    "acquirer %s key=%s %s attempt=%d HTTP %s", operation, idempotency_key, context, attempt, status
                 )
-                if reached and not retry_unanswered:
-                    break
-                continue
-            status = response.status_code
-            logger.debug(
-                "acquirer %s key=%s %s attempt=%d HTTP %s", operation, idempotency_key, context, attempt, status
+                if status < 500:
+                    return self._read(response, attempt)
+                reached, problem = True, f"HTTP {status}"
+            # No answer, or a 5xx: the request may have been acted on once it reached the acquirer.
+            delivered = delivered or reached
+            logger.warning(
+                "acquirer %s key=%s %s attempt=%d/%d: %s",
+                operation,
+                idempotency_key,
+                context,
+                attempt,
+                self.max_attempts,
+                problem,
             )
-            if status >= 500:
-                delivered, problem = True, f"HTTP {status}"
-                logger.warning(
-                    "acquirer %s key=%s %s attempt=%d/%d: %s",
-                    operation,
-                    idempotency_key,
-                    context,
-                    attempt,
-                    self.max_attempts,
-                    problem,
-                )
-                if not retry_unanswered:
-                    break
-                continue
-            return self._read(response, attempt)
+            if reached and not retry_unanswered:
+                break
         return _Reply(status=status, data=None, problem=problem, delivered=delivered, attempts=attempt)
 
     @staticmethod
