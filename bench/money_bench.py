@@ -103,8 +103,8 @@ def generate(n: int) -> dict:
 
     from merchants import services as merchant_services
     from merchants.models import User
-    from payments import ledger
     from payments.models import LedgerAccount
+    from payments.money import ledger
 
     owner = User.objects.create_user(
         email="bench@example.org", password="bench-password-123", email_verified_at=timezone.now()
@@ -359,7 +359,7 @@ def measure(info: dict) -> dict:
     from django.urls import reverse
 
     from merchants.models import User
-    from payments import back_office
+    from payments.dashboard import queries
     from payments.models import Payment
 
     client = Client()
@@ -367,7 +367,7 @@ def measure(info: dict) -> dict:
     url = reverse("dashboard:payments")
     queryset = Payment.objects.filter(merchant_id=info["merchant_id"], is_live=False).order_by("-created_at", "-id")
     deep = queryset.values_list("created_at", "id")[int(info["payments"] * 0.9)]
-    cursor = back_office.encode_cursor(*deep)
+    cursor = queries.encode_cursor(*deep)
     results = {
         "first_page": timed(client, url, {}),
         "filtered_page_status": timed(client, url, {"status": "failed"}),
@@ -408,7 +408,7 @@ def measure(info: dict) -> dict:
     }
     log(f"export: {results['csv_export']}")
 
-    from payments import ledger_check
+    from payments.money import ledger_check
 
     started = time.perf_counter()
     report = ledger_check.run()

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Decision, FraudSettings, Label, ListEntry, ModelVersion, Rule
+from fraud.models import Decision, FraudSettings, Label, ListEntry, ModelVersion, Rule
 
 
 @admin.register(Decision)

@@ -6,9 +6,8 @@ class FraudConfig(AppConfig):
     name = "fraud"
 
     def ready(self):
+        from fraud import tasks  # noqa: F401  registers the Celery tasks in every process, eager mode included
         from notifications.registry import subscribe
-
-        from . import tasks  # noqa: F401  registers the Celery tasks in every process, eager mode included
 
         subscribe("payment.authorized", "fraud.score_payment")
         subscribe("payment.failed", "fraud.record_decline")
@@ -19,7 +18,7 @@ class FraudConfig(AppConfig):
 def _forget_in_process_features(**kwargs):
     """The database was created or flushed (`manage.py flush`, each transactional test): the
     in-process store (embedded mode) describes payments that no longer exist. Redis is left alone."""
-    from .features import MemoryFeatureStore, default_store
+    from fraud.features import MemoryFeatureStore, default_store
 
     store = default_store()
     if isinstance(store, MemoryFeatureStore):

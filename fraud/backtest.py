@@ -28,8 +28,8 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from . import model as fraud_model
-from .features import FEATURE_NAMES, MemoryFeatureStore, Transaction, build_features
+from fraud import model as fraud_model
+from fraud.features import FEATURE_NAMES, MemoryFeatureStore, Transaction, build_features
 
 HEADER = ["id", "created_at", "card_fingerprint", "merchant_id", "amount", "currency", "is_fraud", "fraud_reported_at"]
 CHUNK = 50_000

@@ -3,9 +3,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from . import rules as rule_language
-from .models import FraudSettings, ListEntry
-from .services import normalise_list_value
+from fraud import rules as rule_language
+from fraud.models import FraudSettings, ListEntry
+from fraud.services import normalise_list_value
 
 
 class RuleForm(forms.Form):

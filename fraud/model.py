@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .features import FEATURE_NAMES
+from fraud.features import FEATURE_NAMES
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default_model"
 PARAMS = {

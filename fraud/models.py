@@ -127,7 +127,7 @@ class Rule(TenantModel):
         return self.source.strip().split(" ", 1)[0]
 
     def clean(self):
-        from .rules import RuleError, parse
+        from fraud.rules import RuleError, parse
 
         try:
             parse(self.source)

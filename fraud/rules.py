@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from .features import FEATURE_NAMES
+from fraud.features import FEATURE_NAMES
 
 ACTIONS = ("block", "review", "allow")
 NUMBER, STRING, BOOLEAN = "number", "string", "boolean"

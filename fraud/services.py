@@ -27,15 +27,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
+from fraud import rules as rule_language
+from fraud.features import FEATURE_NAMES, NAN, FeaturePipeline, Transaction, as_dict, default_store
+from fraud.models import Decision, FraudSettings, Label, ListEntry, ModelVersion, Rule
 from payments import services as payments
 from payments.models import Payment
 from payments.vault import fingerprint
 from payplug import geoip
 from payplug.metrics import FRAUD_DECISIONS
-
-from . import rules as rule_language
-from .features import FEATURE_NAMES, NAN, FeaturePipeline, Transaction, as_dict, default_store
-from .models import Decision, FraudSettings, Label, ListEntry, ModelVersion, Rule
 
 logger = logging.getLogger(__name__)
 SANDBOX_FRAUD_CARD = "4100000000000019"
@@ -108,7 +107,7 @@ def active_model():
 
     Each process re-reads which version is active at most every MODEL_RECHECK_SECONDS.
     """
-    from . import model as fraud_model
+    from fraud import model as fraud_model
 
     now = time.monotonic()
     cache = _model_cache
@@ -244,7 +243,7 @@ def assess(payment: Payment, store=None) -> Assessment:
 
 
 def _without_history(tx: Transaction) -> list[float]:
-    from .features import build_features
+    from fraud.features import build_features
 
     return build_features(tx, {}, True)
 

@@ -18,9 +18,9 @@ from dataclasses import asdict
 
 import numpy as np
 
-from . import model as fraud_model
-from .features import FEATURE_NAMES, FeaturePipeline, MemoryFeatureStore, Transaction
-from .simulator import DAY, SimulationParameters, simulate
+from fraud import model as fraud_model
+from fraud.features import FEATURE_NAMES, FeaturePipeline, MemoryFeatureStore, Transaction
+from fraud.simulator import DAY, SimulationParameters, simulate
 
 DEFAULT_PARAMETERS = SimulationParameters(customers=3000, terminals=3000, days=75, amount_threshold=None, seed=2026)
 TRAIN_FROM_DAY, TRAIN_UNTIL_DAY, TEST_FROM_DAY, TEST_UNTIL_DAY = 30, 58, 65, 75

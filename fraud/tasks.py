@@ -2,10 +2,9 @@
 
 from celery import shared_task
 
+from fraud import services
 from notifications.models import Event
 from payments.models import Payment
-
-from . import services
 
 
 def _payment_of(event_id: int) -> Payment | None:

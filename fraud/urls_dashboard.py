@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from fraud import views
 
 urlpatterns = [
     path("fraud/", views.overview, name="fraud"),

@@ -20,17 +20,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from fraud import charts, services
+from fraud import rules as rule_language
+from fraud.features import FEATURE_NAMES
+from fraud.forms import ListEntryForm, RuleForm, SettingsForm
+from fraud.model import DEFAULT_MODEL_DIR
+from fraud.models import Decision, Label, ListEntry, ModelVersion, Rule
 from merchants import roles
 from merchants.decorators import dashboard_view
 from payments.acquirers.base import AcquirerUnavailable
 from payments.models import Payment
-
-from . import charts, services
-from . import rules as rule_language
-from .features import FEATURE_NAMES
-from .forms import ListEntryForm, RuleForm, SettingsForm
-from .model import DEFAULT_MODEL_DIR
-from .models import Decision, Label, ListEntry, ModelVersion, Rule
 
 CHART_DAYS = 30
 

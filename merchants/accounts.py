@@ -15,8 +15,8 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .models import Invitation, Membership, User
-from .services import Actor, audit
+from merchants.models import Invitation, Membership, User
+from merchants.services import Actor, audit
 
 BACKUP_CODE_COUNT = 10
 

@@ -1,8 +1,8 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from . import services
-from .models import ApiKey, AuditLog, Invitation, Membership, Merchant, User
+from merchants import services
+from merchants.models import ApiKey, AuditLog, Invitation, Membership, Merchant, User
 
 
 @admin.register(User)

@@ -7,7 +7,7 @@ class MerchantsConfig(AppConfig):
     default = True
 
     def ready(self):
-        from . import signals
+        from merchants import signals
 
         # Merchant.live_ready follows memberships and second factors (merchants/signals.py).
         signals.connect()

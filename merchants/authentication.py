@@ -4,11 +4,10 @@ from dataclasses import dataclass
 
 from rest_framework import authentication, exceptions, permissions
 
+from merchants import keycache
+from merchants.models import ApiKey, Merchant
+from merchants.services import find_api_key
 from payplug import ratelimit
-
-from . import keycache
-from .models import ApiKey, Merchant
-from .services import find_api_key
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-from . import roles
+from merchants import roles
 
 
 def dashboard(request):

@@ -2,7 +2,7 @@
 
 from functools import cached_property
 
-from .roles import role_allows
+from merchants.roles import role_allows
 
 SESSION_MERCHANT = "merchant_id"
 SESSION_LIVE = "live_mode"
@@ -20,7 +20,7 @@ class DashboardContext:
 
     @cached_property
     def memberships(self):
-        from .models import Membership
+        from merchants.models import Membership
 
         user = self.request.user
         if not user.is_authenticated:

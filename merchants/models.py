@@ -11,9 +11,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from merchants import keycache
 from payplug.ids import id_factory
-
-from . import keycache
 
 
 class UserManager(BaseUserManager):

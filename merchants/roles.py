@@ -1,6 +1,6 @@
 """What each team role may do. Every dashboard view names the permission it needs."""
 
-from .models import Membership
+from merchants.models import Membership
 
 Role = Membership.Role
 

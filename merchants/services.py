@@ -11,12 +11,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from merchants import keycache
+from merchants.models import ApiKey, AuditLog, Invitation, Membership, Merchant, User, hash_token
 from payplug.client import client_ip
 from payplug.ids import random_base62
 from payplug.prepared import PreparedSelect
-
-from . import keycache
-from .models import ApiKey, AuditLog, Invitation, Membership, Merchant, User, hash_token
 
 KEY_RANDOM_LENGTH = 32
 CACHE_LAST_USED_SECONDS = 60

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from . import keycache, services
-from .models import ApiKey, Membership, Merchant
+from merchants import keycache, services
+from merchants.models import ApiKey, Membership, Merchant
 
 # The only fields of a device that the rule reads.
 _DEVICE_STATE = "_live_ready_state"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import accounts
+from merchants.views import accounts
 
 urlpatterns = [
     path("signup/", accounts.signup, name="signup"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import accounts, shell, team
+from merchants.views import accounts, shell, team
 
 urlpatterns = [
     path("", shell.home, name="home"),

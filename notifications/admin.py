@@ -4,7 +4,7 @@ Signing secrets never appear here (they are encrypted; the dashboard shows them 
 
 from django.contrib import admin
 
-from .models import Delivery, DeliveryAttempt, EmailSubscription, Event, WebhookEndpoint
+from notifications.models import Delivery, DeliveryAttempt, EmailSubscription, Event, WebhookEndpoint
 
 
 @admin.register(Event)

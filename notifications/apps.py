@@ -5,4 +5,4 @@ class NotificationsConfig(AppConfig):
     name = "notifications"
 
     def ready(self):
-        from . import tasks  # noqa: F401  registers the Celery tasks in every process, eager mode included
+        from notifications import tasks  # noqa: F401  registers the Celery tasks in every process, eager mode included

@@ -7,8 +7,8 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from .models import WEBHOOK_EVENT_TYPES, Delivery, EmailSubscription
-from .transport import address_problem
+from notifications.models import WEBHOOK_EVENT_TYPES, Delivery, EmailSubscription
+from notifications.transport import address_problem
 
 
 def endpoint_url_problem(url: str, *, is_live: bool) -> str | None:

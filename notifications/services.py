@@ -32,11 +32,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 
 from merchants.models import Membership
-from payplug.ids import random_base62
-from payplug.metrics import DELIVERY_FAILURES
-
-from . import registry, signing, transport
-from .models import (
+from notifications import registry, signing, transport
+from notifications.models import (
     EMAIL_TOPIC_EVENTS,
     Delivery,
     DeliveryAttempt,
@@ -45,6 +42,8 @@ from .models import (
     IpnSecret,
     WebhookEndpoint,
 )
+from payplug.ids import random_base62
+from payplug.metrics import DELIVERY_FAILURES
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +112,7 @@ def publish(
 
 
 def _enqueue(event_id: int) -> None:
-    from .tasks import dispatch_event
+    from notifications.tasks import dispatch_event
 
     try:
         dispatch_event.delay(event_id)
@@ -205,7 +204,7 @@ def create_deliveries(event: Event) -> list[int]:
 def enqueue_deliveries(delivery_ids: Iterable[int], *, mark: bool = True) -> int:
     """Queue one `deliver` task per delivery; stops at the first broker error (the sweeper retries).
     `mark` records the time on the deliveries (dispatch created them with it already)."""
-    from .tasks import deliver_task
+    from notifications.tasks import deliver_task
 
     queued = []
     for delivery_id in delivery_ids:
@@ -394,7 +393,7 @@ def _after_attempt(delivery: Delivery, outcome: transport.Response) -> None:
     if delivery.status == Status.PENDING and not _eager():
         delay = delivery.next_attempt_at - timezone.now()
         if delay <= COUNTDOWN_LIMIT:
-            from .tasks import deliver_task
+            from notifications.tasks import deliver_task
 
             try:
                 deliver_task.apply_async(args=[delivery.pk], countdown=max(0.0, delay.total_seconds()))
@@ -535,7 +534,7 @@ def sweep(*, grace_seconds: float = 30, requeue_after_seconds: float = 120, limi
         .order_by("created_at")
         .values_list("pk", flat=True)[:limit]
     )
-    from .tasks import dispatch_event
+    from notifications.tasks import dispatch_event
 
     events = 0
     for event_id in event_ids:

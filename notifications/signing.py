@@ -25,7 +25,7 @@ def new_secret() -> str:
 
 
 def _context(row) -> bytes:
-    from .models import IpnSecret
+    from notifications.models import IpnSecret
 
     if isinstance(row, IpnSecret):
         return f"notifications:ipn:{row.merchant_id}:{int(row.is_live)}".encode()
@@ -83,7 +83,7 @@ def rotate_all() -> int:
     """Re-encrypt every webhook and IPN signing secret under the newest master key (rotate_keys)."""
     from django.db import transaction
 
-    from .models import IpnSecret, WebhookEndpoint
+    from notifications.models import IpnSecret, WebhookEndpoint
 
     fields = ["secret_key_version", "secret_encrypted", "previous_secret_key_version", "previous_secret_encrypted"]
     done = 0

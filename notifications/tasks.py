@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import services
+from notifications import services
 
 
 @shared_task(name="notifications.dispatch_event", acks_late=True)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from notifications import views
 
 urlpatterns = [
     path("developers/webhooks/", views.webhooks, name="webhooks"),

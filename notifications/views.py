@@ -17,10 +17,9 @@ from django.views.decorators.http import require_POST
 
 from merchants.decorators import dashboard_view
 from merchants.roles import MANAGE_WEBHOOKS
-
-from . import services, signing
-from .forms import DeliveryFilterForm, EmailSubscriptionForm, EndpointEventsForm, EndpointForm
-from .models import WEBHOOK_EVENT_TYPES, Delivery, EmailSubscription, IpnSecret, WebhookEndpoint
+from notifications import services, signing
+from notifications.forms import DeliveryFilterForm, EmailSubscriptionForm, EndpointEventsForm, EndpointForm
+from notifications.models import WEBHOOK_EVENT_TYPES, Delivery, EmailSubscription, IpnSecret, WebhookEndpoint
 
 PAGE_SIZE = 50
 EVENT_LABELS = dict(WEBHOOK_EVENT_TYPES)

@@ -6,9 +6,8 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from . import disputes, payouts
-from .errors import PaymentError
-from .models import (
+from payments.errors import PaymentError
+from payments.models import (
     AccountingReport,
     Dispute,
     LedgerEntry,
@@ -17,6 +16,7 @@ from .models import (
     Payout,
     PayoutBatch,
 )
+from payments.money import disputes, payouts
 
 
 @admin.register(MerchantAccountSettings)

@@ -6,10 +6,9 @@ class PaymentsConfig(AppConfig):
 
     def ready(self):
         from notifications import registry
+        from payments import receipts, services, tasks  # noqa: F401  registers the Celery tasks in every process, eager mode included
+        from payments.metrics import refresh_payment_gauges
         from payplug.metrics import on_scrape
-
-        from . import receipts, services, tasks  # noqa: F401  registers the Celery tasks in every process, eager mode included
-        from .metrics import refresh_payment_gauges
 
         on_scrape(refresh_payment_gauges)
         # IPN attempts report their status code onto the payment; receipts follow payment.paid.

@@ -1,20 +1,16 @@
-"""What shoppers see, formatted for their language: amounts, the page language, brand colours.
+"""What shoppers see in their language and the merchant's colours: the page language, brand colours.
 
-Display only: money is stored and computed in integer cents. The dashboard formats amounts with
-models.format_money, which calls format_amount below for the active language; the API never
-formats amounts (integer cents on the wire).
+Amounts are parsed and formatted by payments.amounts.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from decimal import Decimal
 
-from django.utils import formats, translation
+from django.utils import translation
 
 SHOPPER_LANGUAGES = ("en", "fr", "it", "es")
-CURRENCY_SYMBOLS = {"EUR": "€"}
 DEFAULT_BRAND_COLOR = "#1f5fbf"
 _HEX_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 
@@ -30,44 +26,6 @@ def shopper_language(request, *wanted: str | None) -> str:
     browser = translation.get_language_from_request(request) if request is not None else None
     browser = (browser or "")[:2]
     return browser if browser in SHOPPER_LANGUAGES else "en"
-
-
-def format_amount(cents: int, currency: str = "EUR", language: str | None = None) -> str:
-    """'€1,234.50' in English, '1 234,50 €' in French, '1.234,50 €' in Italian and Spanish."""
-    language = (language or translation.get_language() or "en")[:2]
-    value = Decimal(int(cents)).scaleb(-2)
-    with translation.override(language):
-        number = formats.number_format(value, decimal_pos=2, use_l10n=True, force_grouping=True)
-    symbol = CURRENCY_SYMBOLS.get(currency, currency)
-    if language == "en":
-        return f"{symbol}{number}"
-    return f"{number}\u00a0{symbol}"
-
-
-def parse_amount(text: str) -> int | None:
-    """A shopper-typed amount ('25', '25,5', '25.50', '1 250,00', '€12') in cents; None if unreadable."""
-    cleaned = re.sub(r"[\s\u00a0\u202f€]", "", text or "")
-    if not cleaned:
-        return None
-    match = re.fullmatch(r"(\d{1,7})(?:[.,](\d{1,2}))?", cleaned)
-    if not match:
-        # Grouped thousands with the other separator: 1.250,00 or 1,250.00
-        match = re.fullmatch(r"(\d{1,3}(?:([.,])\d{3})+)(?:(?!\2)[.,](\d{1,2}))?", cleaned)
-        if not match:
-            return None
-        units = re.sub(r"[.,]", "", match.group(1))
-        cents = match.group(3) or ""
-    else:
-        units, cents = match.group(1), match.group(2) or ""
-    return int(units) * 100 + int((cents + "00")[:2])
-
-
-def amount_for_input(cents: int | None) -> str:
-    """An amount as a shopper would type it back (no symbol, locale's decimal separator)."""
-    if cents is None:
-        return ""
-    value = Decimal(int(cents)).scaleb(-2)
-    return formats.number_format(value, decimal_pos=2 if cents % 100 else 0, use_l10n=True)
 
 
 # --- brand colours --------------------------------------------------------------------------------

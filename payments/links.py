@@ -15,11 +15,10 @@ from django.db.models import Count, Q, Sum
 from django.urls import reverse
 
 from merchants.services import Actor, audit
-
-from . import services
-from .api.serializers import MAX_AMOUNT, MIN_AMOUNT
-from .errors import PaymentError
-from .models import Payment, PaymentLink
+from payments import services
+from payments.api.serializers import MAX_AMOUNT, MIN_AMOUNT
+from payments.errors import PaymentError
+from payments.models import Payment, PaymentLink
 
 EDITABLE = (
     "description",

@@ -10,7 +10,7 @@ _last_refresh = 0.0
 
 def refresh_payment_gauges():
     global _last_refresh
-    from .models import Payment
+    from payments.models import Payment
 
     now = time.monotonic()
     if now - _last_refresh < _REFRESH_EVERY:

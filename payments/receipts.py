@@ -17,9 +17,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from notifications.models import Event
-
-from . import display
-from .models import Payment
+from payments import amounts, display
+from payments.models import Payment
 
 logger = logging.getLogger(__name__)
 RETRY_DELAYS = (60, 300, 900, 3600)
@@ -38,7 +37,7 @@ def render_receipt(payment: Payment) -> tuple[str, str, str]:
             "payment": payment,
             "merchant": merchant,
             "merchant_name": merchant.display_name,
-            "amount_text": display.format_amount(payment.amount, payment.currency, language),
+            "amount_text": amounts.format_amount(payment.amount, payment.currency, language),
             "paid_at": payment.paid_at or timezone.now(),
             "card": f"{payment.card_brand} •••• {payment.card_last4}" if payment.card_last4 else "",
             "quantity": (payment.metadata or {}).get("quantity") if payment.source == "link" else None,

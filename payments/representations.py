@@ -170,7 +170,7 @@ def card(c) -> dict:
 
 def accounting_report(r, now=None) -> dict:
     """Spec §11. `temporary_url` only while the file is available (24 h), then `expired`."""
-    from .reports import temporary_url
+    from payments.money.reports import temporary_url
 
     status = r.current_status(now)
     available = status == "available"

@@ -26,13 +26,11 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from notifications.services import publish
-from payplug import prepared
-
-from . import cards, disputes, ledger, representations, vault
-from .acquirers import get_acquirer
-from .acquirers.base import AcquirerResult, AcquirerUnavailable, CardData, Outcome
-from .errors import PaymentError
-from .models import (
+from payments import cards, representations, vault
+from payments.acquirers import get_acquirer
+from payments.acquirers.base import AcquirerResult, AcquirerUnavailable, CardData, Outcome
+from payments.errors import PaymentError
+from payments.models import (
     AUTHORIZATION_LIFETIME,
     MAX_FAILED_ATTEMPTS,
     PAGE_LIFETIME,
@@ -43,6 +41,8 @@ from .models import (
     PaymentAttempt,
     Refund,
 )
+from payments.money import disputes, ledger
+from payplug import prepared
 
 logger = logging.getLogger(__name__)
 Status = Payment.Status
@@ -288,7 +288,7 @@ def pay_with_saved_card(p: Payment, saved: Card, *, shopper_present: bool) -> Pa
 
 
 def _card_country(number: str) -> str | None:
-    from .acquirers.sandbox import card_country
+    from payments.acquirers.sandbox import card_country
 
     return card_country(number)
 

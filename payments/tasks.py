@@ -2,8 +2,8 @@
 
 from celery import shared_task
 
-from . import services
-from .api.idempotency import purge_expired
+from payments import services
+from payments.api.idempotency import purge_expired
 
 
 @shared_task(name="payments.reconcile_pending")
@@ -26,14 +26,14 @@ def purge_idempotency_keys():
 
 @shared_task(name="payments.settle_due")
 def settle_due():
-    from . import ledger
+    from payments.money import ledger
 
     return ledger.settle_due()
 
 
 @shared_task(name="payments.run_payouts")
 def run_payouts():
-    from . import payouts
+    from payments.money import payouts
 
     result = payouts.run_payouts()
     return {"created": len(result.created), "skipped": len(result.skipped), "batches": len(result.batches)}
@@ -41,21 +41,21 @@ def run_payouts():
 
 @shared_task(name="payments.confirm_sandbox_payouts")
 def confirm_sandbox_payouts():
-    from . import payouts
+    from payments.money import payouts
 
     return payouts.confirm_sandbox_payouts()
 
 
 @shared_task(name="payments.open_due_chargebacks")
 def open_due_chargebacks():
-    from . import disputes
+    from payments.money import disputes
 
     return disputes.open_due_chargebacks()
 
 
 @shared_task(name="payments.open_scheduled_chargeback")
 def open_scheduled_chargeback(payment_id: int):
-    from . import disputes
+    from payments.money import disputes
 
     dispute = disputes.open_scheduled(payment_id)
     return dispute.public_id if dispute else None
@@ -63,14 +63,14 @@ def open_scheduled_chargeback(payment_id: int):
 
 @shared_task(name="payments.expire_overdue_disputes")
 def expire_overdue_disputes():
-    from . import disputes
+    from payments.money import disputes
 
     return disputes.expire_overdue()
 
 
 @shared_task(name="payments.generate_accounting_report")
 def generate_accounting_report(report_id: int):
-    from . import reports
+    from payments.money import reports
 
     report = reports.generate(report_id)
     return report.status if report else None
@@ -78,6 +78,6 @@ def generate_accounting_report(report_id: int):
 
 @shared_task(name="payments.generate_pending_reports")
 def generate_pending_reports():
-    from . import reports
+    from payments.money import reports
 
     return reports.generate_pending()

@@ -14,9 +14,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.db import transaction
 from django.utils import timezone
 
+from payments.models import VaultEntry
 from payplug.keyring import NONCE_BYTES, get_key_ring
-
-from .models import VaultEntry
 
 
 def fingerprint(number: str) -> str:

@@ -20,7 +20,7 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import BaseParser
 from rest_framework.renderers import JSONRenderer as _JSONRenderer
 
-from .logging import request_id_var
+from payplug.logging import request_id_var
 
 logger = logging.getLogger(__name__)
 

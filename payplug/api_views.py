@@ -6,9 +6,9 @@ import re
 from rest_framework import exceptions
 from rest_framework.views import APIView
 
-from . import ratelimit
-from .api import ApiError
-from .client import client_ip
+from payplug import ratelimit
+from payplug.api import ApiError
+from payplug.client import client_ip
 
 logger = logging.getLogger(__name__)
 _VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}$")

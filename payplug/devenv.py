@@ -3,7 +3,7 @@
 import secrets
 from pathlib import Path
 
-from .keyring import generate_key
+from payplug.keyring import generate_key
 
 
 def write_dev_env(path: str) -> None:

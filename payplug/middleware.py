@@ -5,10 +5,10 @@ import time
 
 from django.conf import settings
 
-from .api import error_response
-from .ids import random_base62
-from .logging import request_id_var
-from .metrics import REQUEST_LATENCY, REQUESTS
+from payplug.api import error_response
+from payplug.ids import random_base62
+from payplug.logging import request_id_var
+from payplug.metrics import REQUEST_LATENCY, REQUESTS
 
 logger = logging.getLogger("payplug.request")
 

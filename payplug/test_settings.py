@@ -13,8 +13,8 @@ os.environ.setdefault("SECURE_HTTPS", "0")
 os.environ.setdefault("LOG_FORMAT", "plain")
 os.environ.setdefault("ENV_FILE", "/nonexistent")
 
-from .settings import *  # noqa: F403
-from .settings import STORAGES
+from payplug.settings import *  # noqa: F403
+from payplug.settings import STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

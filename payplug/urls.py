@@ -6,15 +6,14 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 
 from merchants.views.accounts import set_language
-
-from . import views
-from .api_views import UnknownRoute
+from payments.checkout import urls as checkout_urls
+from payplug import views
+from payplug.api_views import UnknownRoute
 
 dashboard_patterns = [
     path("", include("merchants.urls_dashboard")),
-    path("", include("payments.urls_dashboard")),
+    path("", include("payments.dashboard.urls")),
     path("", include("notifications.urls_dashboard")),
-    path("", include("payments.urls_links")),
     path("", include("fraud.urls_dashboard")),
 ]
 
@@ -30,8 +29,8 @@ urlpatterns = [
     path("dashboard/", include((dashboard_patterns, "dashboard"))),
     path("v1/", include("payments.api.urls")),
     re_path(r"^v1(?:/.*)?$", UnknownRoute.as_view()),
-    path("pay/", include(("payments.checkout_urls", "checkout"))),
-    path("l/", include(("payments.link_urls", "links"))),
+    path("pay/", include(("payments.checkout.urls", "checkout"))),
+    path("l/", include((checkout_urls.link_urlpatterns, "links"))),
     path("", include("merchants.urls")),
     re_path(r"^$", views.root, name="root"),
 ]

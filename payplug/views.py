@@ -16,8 +16,8 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
-from .api import error_response
-from .metrics import run_scrape_hooks
+from payplug.api import error_response
+from payplug.metrics import run_scrape_hooks
 
 logger = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .. import validators
-from ..models import Merchant, User
+from merchants import validators
+from merchants.models import Merchant, User
 
 PASSWORD_RESET_COOLDOWN_SECONDS = 120
 INVALID_CODE = _("This code is not valid. Check the time on your phone and try the next code.")

@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from ..models import Membership
+from merchants.models import Membership
 
 
 def _role_choices(roles: list[str]) -> list[tuple[str, str]]:

@@ -41,9 +41,9 @@ from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .. import accounts, roles, services
-from ..decorators import dashboard_view, user_needs_otp
-from ..forms.accounts import (
+from merchants import accounts, roles, services
+from merchants.decorators import dashboard_view, user_needs_otp
+from merchants.forms.accounts import (
     INVALID_CODE,
     TOO_MANY_CODES,
     BrandingForm,
@@ -58,8 +58,8 @@ from ..forms.accounts import (
     ThrottledPasswordResetForm,
     verify_second_factor,
 )
-from ..middleware import SESSION_LIVE, SESSION_MERCHANT
-from ..models import Invitation, Membership, Merchant, User
+from merchants.middleware import SESSION_LIVE, SESSION_MERCHANT
+from merchants.models import Invitation, Membership, Merchant, User
 
 logger = logging.getLogger(__name__)
 

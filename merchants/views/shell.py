@@ -6,8 +6,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from ..decorators import dashboard_view
-from ..middleware import SESSION_LIVE, SESSION_MERCHANT
+from merchants.decorators import dashboard_view
+from merchants.middleware import SESSION_LIVE, SESSION_MERCHANT
 
 
 @dashboard_view()

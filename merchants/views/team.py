@@ -21,12 +21,12 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from .. import services
-from ..decorators import dashboard_view
-from ..forms.team import AuditFilterForm, ChangeRoleForm, CreateApiKeyForm, InviteForm, RollApiKeyForm
-from ..middleware import SESSION_LIVE, SESSION_MERCHANT
-from ..models import ApiKey, AuditLog, Invitation, Membership
-from ..roles import MANAGE_KEYS, MANAGE_TEAM, VIEW_AUDIT, VIEW_DEVELOPERS, VIEW_TEAM, assignable_roles
+from merchants import services
+from merchants.decorators import dashboard_view
+from merchants.forms.team import AuditFilterForm, ChangeRoleForm, CreateApiKeyForm, InviteForm, RollApiKeyForm
+from merchants.middleware import SESSION_LIVE, SESSION_MERCHANT
+from merchants.models import ApiKey, AuditLog, Invitation, Membership
+from merchants.roles import MANAGE_KEYS, MANAGE_TEAM, VIEW_AUDIT, VIEW_DEVELOPERS, VIEW_TEAM, assignable_roles
 
 logger = logging.getLogger(__name__)
 

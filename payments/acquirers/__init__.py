@@ -2,16 +2,16 @@
 
 from django.conf import settings
 
-from .base import Acquirer, AcquirerResult, CardData, Outcome
+from payments.acquirers.base import Acquirer, AcquirerResult, CardData, Outcome
 
 
 def get_acquirer(is_live: bool) -> Acquirer:
     """Test mode always uses the sandbox; live mode the configured acquirer."""
     if not is_live or settings.LIVE_ACQUIRER == "sandbox":
-        from .sandbox import SandboxAcquirer
+        from payments.acquirers.sandbox import SandboxAcquirer
 
         return SandboxAcquirer()
-    from .http import HttpAcquirer
+    from payments.acquirers.http import HttpAcquirer
 
     return HttpAcquirer.from_settings()
 

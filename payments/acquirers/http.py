@@ -108,9 +108,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
+from payments.acquirers.base import Acquirer, AcquirerResult, AcquirerUnavailable, CardData, Outcome
 from payplug.logging import mask_card_numbers
-
-from .base import Acquirer, AcquirerResult, AcquirerUnavailable, CardData, Outcome
 
 logger = logging.getLogger(__name__)
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
+from payments.acquirers.base import Acquirer, AcquirerResult, CardData, Outcome
 from payplug.ids import random_base62
-
-from .base import Acquirer, AcquirerResult, CardData, Outcome
 
 SUCCESS = "success"
 DECLINE = "decline"

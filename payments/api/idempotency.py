@@ -17,9 +17,8 @@ from django.http import JsonResponse
 from django.utils import timezone
 from rest_framework.response import Response
 
+from payments.models import IdempotencyRecord
 from payplug.api import ApiError, is_valid_idempotency_key
-
-from ..models import IdempotencyRecord
 
 ABANDONED_AFTER = timedelta(minutes=2)  # a claim whose request died (process killed) can be taken over
 KEEP_FOR = timedelta(hours=48)

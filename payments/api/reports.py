@@ -11,13 +11,13 @@ from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from payments import representations
+from payments.api.fields import HttpUrlField
+from payments.api.idempotency import idempotent
+from payments.models import AccountingReport
+from payments.money import reports
 from payplug.api import StrictCharField, StrictSerializer
 from payplug.api_views import ApiView
-
-from .. import reports, representations
-from ..models import AccountingReport
-from .fields import HttpUrlField
-from .idempotency import idempotent
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

@@ -37,9 +37,8 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
+from payments.api import fields as api_fields
 from payplug.api import StrictSerializer
-
-from . import fields as api_fields
 
 # --- security scheme ------------------------------------------------------------------------------
 
@@ -943,7 +942,7 @@ class AccountingReportCreateSchema(OpenApiViewExtension):
     optional = True
 
     def view_replacement(self):
-        from .reports import AccountingReportCreateSerializer
+        from payments.api.reports import AccountingReportCreateSerializer
 
         return _annotated(
             self.target,

@@ -6,10 +6,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import EmailValidator
 from rest_framework import serializers
 
-from payplug.api import StrictBooleanField, StrictCharField, StrictIntegerField, StrictSerializer
-
-from ..models import Card, Customer
-from .fields import (
+from payments.api.fields import (
     AddressSerializer,
     CheckedString,
     CountryField,
@@ -22,6 +19,8 @@ from .fields import (
     metadata_problem,
     url_problem,
 )
+from payments.models import Card, Customer
+from payplug.api import StrictBooleanField, StrictCharField, StrictIntegerField, StrictSerializer
 
 MIN_AMOUNT = 99
 MAX_AMOUNT = 2_000_000

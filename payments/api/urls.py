@@ -4,7 +4,7 @@ from django.urls import re_path
 from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
 from drf_spectacular.views import SpectacularAPIView
 
-from . import reports, views
+from payments.api import reports, views
 
 ID = r"(?P<{}>[^/]+)"
 

@@ -7,17 +7,12 @@ import re
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from payplug.api import ApiError
-from payplug.api_views import ApiView
-from payplug.prepared import PreparedSelect
-
-from .. import representations, services
-from ..acquirers.base import AcquirerUnavailable
-from ..models import Card, Customer, Payment, Refund
-from . import schema
-from .idempotency import idempotent
-from .schema import api_operation
-from .serializers import (
+from payments import representations, services
+from payments.acquirers.base import AcquirerUnavailable
+from payments.api import schema
+from payments.api.idempotency import idempotent
+from payments.api.schema import api_operation
+from payments.api.serializers import (
     CardAttachSerializer,
     CustomerSerializer,
     PaymentCreateSerializer,
@@ -25,6 +20,10 @@ from .serializers import (
     RefundCreateSerializer,
     fast_payment_create,
 )
+from payments.models import Card, Customer, Payment, Refund
+from payplug.api import ApiError
+from payplug.api_views import ApiView
+from payplug.prepared import PreparedSelect
 
 PAGE_PARAMETERS = [schema.PAGE_PARAMETER, schema.per_page_parameter(10)]
 

@@ -1,8 +1,8 @@
 """Amounts in dashboard templates, formatted for the active language (display only).
 
 `{{ cents|money }}` shows integer cents as '€1,234.56' in English and '1 234,56 €' in French,
-with the same formatter as the hosted payment pages (payments.display.format_amount, through
-payments.models.format_money). `{{ bps|bps_percent }}` shows basis points as '1.40 %' / '1,40 %'.
+with the same formatter as the hosted payment pages (payments.amounts.format_amount, through
+payments.amounts.format_money). `{{ bps|bps_percent }}` shows basis points as '1.40 %' / '1,40 %'.
 """
 
 from decimal import Decimal
@@ -10,7 +10,7 @@ from decimal import Decimal
 from django import template
 from django.utils import formats
 
-from ..models import format_money
+from payments.amounts import format_money
 
 register = template.Library()
 

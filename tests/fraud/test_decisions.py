@@ -229,7 +229,7 @@ def test_the_merchant_setting_decides_unreviewed_payments_at_the_deadline(api, m
 
 
 def test_a_lost_dispute_becomes_a_fraud_label(api, merchant_a):
-    from payments import disputes
+    from payments.money import disputes
 
     payment = create_payment(api)
     pay(payment, number="4000 0000 0000 0259")

@@ -10,8 +10,8 @@ from django.test import Client
 from django.utils import timezone
 
 from notifications.models import Event
-from payments import reports
 from payments.models import AccountingReport
+from payments.money import reports
 
 from .helpers import create_payment, pay
 from .test_ledger_tripwire import ledger_tripwire  # noqa: F401  autouse: check_ledger after each test

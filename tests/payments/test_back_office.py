@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from merchants.models import Membership
-from payments import back_office
+from payments.dashboard import queries
 from payments.models import Customer, Payment, Refund
 from tests import factories
 
@@ -112,7 +112,7 @@ def test_the_csv_export_streams_the_filtered_payments(alice_client, merchant_a):
 
     assert response.status_code == 200 and response.streaming
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert rows[0] == back_office.EXPORT_COLUMNS
+    assert rows[0] == queries.EXPORT_COLUMNS
     assert len(rows) == 4501 and {r[2] for r in rows[1:]} == {"paid"}
     assert len({r[0] for r in rows[1:]}) == 4500
 

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from merchants.models import Merchant
-from payments import display
+from payments import amounts, display
 from payments.models import Card, Payment, PaymentAttempt
 
 from .helpers import answer_3ds, create_payment, hosted_path, pay
@@ -106,15 +106,15 @@ def test_an_unsupported_language_falls_back_to_english(api, client):
 
 
 def test_amounts_are_formatted_per_locale():
-    assert display.format_amount(123456, "EUR", "en") == "€1,234.56"
-    assert display.format_amount(123456, "EUR", "fr").endswith(",56\u00a0€")
-    assert display.format_amount(5, "EUR", "it") == "0,05\u00a0€"
-    assert display.parse_amount("12,5") == 1250
-    assert display.parse_amount("1.250,00") == 125000
-    assert display.parse_amount("1,250.00") == 125000
-    assert display.parse_amount("€ 7") == 700
-    assert display.parse_amount("abc") is None
-    assert display.parse_amount("1.234.5") is None
+    assert amounts.format_amount(123456, "EUR", "en") == "€1,234.56"
+    assert amounts.format_amount(123456, "EUR", "fr").endswith(",56\u00a0€")
+    assert amounts.format_amount(5, "EUR", "it") == "0,05\u00a0€"
+    assert amounts.parse_amount("12,5") == 1250
+    assert amounts.parse_amount("1.250,00") == 125000
+    assert amounts.parse_amount("1,250.00") == 125000
+    assert amounts.parse_amount("€ 7") == 700
+    assert amounts.parse_amount("abc") is None
+    assert amounts.parse_amount("1.234.5") is None
 
 
 # --- server-side checks ---------------------------------------------------------------------------------

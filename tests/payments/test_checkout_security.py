@@ -6,7 +6,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from merchants.models import Merchant
-from payments import guards
+from payments.checkout import guards
 from payments.models import Payment
 
 from .helpers import create_payment, hosted_path, pay

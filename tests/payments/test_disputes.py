@@ -8,9 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.models import Event
-from payments import disputes, ledger
 from payments.errors import PaymentError
 from payments.models import Dispute, LedgerTransaction, Payment, ScheduledChargeback
+from payments.money import disputes, ledger
 
 from .helpers import create_payment, pay
 from .test_ledger_tripwire import ledger_tripwire  # noqa: F401  autouse: check_ledger after each test

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from payments import ledger
 from payments.models import LedgerTransaction, MerchantAccountSettings, Payment
+from payments.money import ledger
 
 from .helpers import create_payment, pay
 from .test_ledger_tripwire import ledger_tripwire  # noqa: F401  autouse: check_ledger after each test
@@ -169,8 +169,8 @@ def test_refund_larger_than_what_the_merchant_holds_is_refused_and_changes_nothi
 
 def test_mixed_workload_balances_recomputed_from_the_api_objects(api, merchant_a):
     """Independent recomputation: from the payments the API shows and the documented rules."""
-    from payments import disputes
     from payments.models import Dispute
+    from payments.money import disputes
 
     set_schedule(merchant_a, fee_percent_bps=150, fee_fixed=30, refund_fee=15)
     ids = [paid(api, amount=amount)["id"] for amount in (1000, 2599, 4999, 12345, 777, 30000)]
@@ -196,5 +196,5 @@ def test_mixed_workload_balances_recomputed_from_the_api_objects(api, merchant_a
             if d.status == "lost":
                 expected -= p["dispute"]["amount"]
     assert balances(merchant_a).held == expected
-    report = __import__("payments.ledger_check", fromlist=["run"]).run()
+    report = __import__("payments.money.ledger_check", fromlist=["run"]).run()
     assert report.ok, report.problem

@@ -7,9 +7,10 @@ import pytest
 from django.utils import timezone
 
 from merchants.models import Merchant
-from payments import ledger, ledger_check, payouts, services
+from payments import services
 from payments.errors import PaymentError
 from payments.models import MerchantAccountSettings, Payment, Payout, Refund
+from payments.money import ledger, ledger_check, payouts
 
 from .helpers import create_payment, pay, race
 

@@ -11,8 +11,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
 
-from payments import ledger, ledger_check
 from payments.models import LedgerEntry, LedgerTransaction
+from payments.money import ledger, ledger_check
 
 from .helpers import create_payment, pay
 

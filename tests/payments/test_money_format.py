@@ -1,5 +1,5 @@
 """Dashboard amounts follow the active language, with the formatter of the hosted payment pages
-(payments.display.format_amount, through models.format_money and the `money` template filter).
+(payments.amounts.format_amount, through models.format_money and the `money` template filter).
 
 The API keeps integer cents and the CSV export stays machine-readable, whatever the language.
 """
@@ -13,8 +13,10 @@ from django.template import Context, Template
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from payments import back_office, display
-from payments.models import Payment, PaymentLink, format_money
+from payments import amounts
+from payments.amounts import format_money
+from payments.dashboard import queries
+from payments.models import Payment, PaymentLink
 from payments.templatetags.money import bps_percent, money
 
 from .helpers import create_payment, pay
@@ -67,7 +69,7 @@ def test_format_money_follows_the_active_language(lang):
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_format_money_is_the_checkout_formatter(lang):
     for cents in (0, 5, 99, 100, 2500, 123456, 123456789):
-        assert format_money(cents, "EUR", lang) == display.format_amount(cents, "EUR", lang)
+        assert format_money(cents, "EUR", lang) == amounts.format_amount(cents, "EUR", lang)
 
 
 def test_small_and_round_amounts():
@@ -187,7 +189,7 @@ def test_the_csv_export_keeps_integer_cents_in_french(alice_client, merchant_a):
 
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     header, (row,) = rows[0], rows[1:]
-    assert header == back_office.EXPORT_COLUMNS
+    assert header == queries.EXPORT_COLUMNS
     assert row[header.index("amount")] == "123456"
     assert row[header.index("amount_refunded")] == "0"
     assert row[header.index("currency")] == "EUR"

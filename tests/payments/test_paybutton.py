@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from merchants.models import ApiKey, Membership, Merchant
-from payments import buttons
+from payments.checkout import buttons
 from payments.models import Payment
 from tests import factories
 

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from merchants.models import Merchant
 from notifications.models import Event
-from payments import ledger, payouts
 from payments.models import LedgerTransaction, MerchantAccountSettings, Payout, PayoutBatch
+from payments.money import ledger, payouts
 
 from .helpers import create_payment, pay
 from .test_ledger_tripwire import ledger_tripwire  # noqa: F401  autouse: check_ledger after each test

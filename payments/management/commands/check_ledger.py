@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from payments import ledger_check
+from payments.money import ledger_check
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from merchants.models import Merchant
-from payments import ledger, payouts
+from payments.money import ledger, payouts
 
 
 class Command(BaseCommand):

@@ -41,7 +41,7 @@ from django.db import transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
 
-from .models import (
+from payments.models import (
     LedgerAccount,
     LedgerEntry,
     LedgerTransaction,

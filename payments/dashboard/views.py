@@ -2,7 +2,7 @@
 customers, balance and payouts, disputes, accounting exports) and the API reference.
 
 Views stay thin: parse, check the role, call a service, render. Lists use keyset pages and
-exports stream (payments.back_office).
+exports stream (payments.dashboard.queries).
 """
 
 from __future__ import annotations
@@ -23,12 +23,11 @@ from django.views.decorators.http import require_POST
 from merchants import roles
 from merchants.decorators import dashboard_view
 from notifications.models import Event
-from payplug.ids import random_base62
-
-from . import back_office, disputes, ledger, payouts, reports, services
-from .acquirers.base import AcquirerUnavailable
-from .errors import PaymentError
-from .models import (
+from payments import services
+from payments.acquirers.base import AcquirerUnavailable
+from payments.dashboard import queries
+from payments.errors import PaymentError
+from payments.models import (
     AccountingReport,
     Card,
     Customer,
@@ -39,6 +38,8 @@ from .models import (
     Payout,
     ScheduledChargeback,
 )
+from payments.money import disputes, ledger, payouts, reports
+from payplug.ids import random_base62
 
 RISK_PANEL = "dashboard/fragment_risk_panel.html"
 
@@ -56,9 +57,9 @@ def _actor(request) -> str:
 
 @dashboard_view(roles.VIEW_PAYMENTS)
 def payments(request):
-    filters = back_office.parse_filters(request.GET)
-    queryset = back_office.filter_payments(_tenant(request, Payment), filters)
-    page, next_cursor = back_office.keyset_page(queryset, request.GET.get("after"))
+    filters = queries.parse_filters(request.GET)
+    queryset = queries.filter_payments(_tenant(request, Payment), filters)
+    page, next_cursor = queries.keyset_page(queryset, request.GET.get("after"))
     return render(
         request,
         "dashboard/payments.html",
@@ -77,11 +78,11 @@ def payments(request):
 @dashboard_view(roles.EXPORT)
 def payments_export(request):
     """The filtered payments as CSV, streamed in keyset chunks: constant memory at any size."""
-    filters = back_office.parse_filters(request.GET)
-    queryset = back_office.filter_payments(_tenant(request, Payment), filters)
+    filters = queries.parse_filters(request.GET)
+    queryset = queries.filter_payments(_tenant(request, Payment), filters)
     mode = "live" if request.dashboard.is_live else "test"
     response = StreamingHttpResponse(
-        reports.stream_csv(back_office.export_rows(queryset)), content_type="text/csv; charset=utf-8"
+        reports.stream_csv(queries.export_rows(queryset)), content_type="text/csv; charset=utf-8"
     )
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     response["Content-Disposition"] = f'attachment; filename="payments-{mode}-{stamp}.csv"'
@@ -203,12 +204,12 @@ def refund_confirm(request, payment_id):
     context = {"payment": payment, "token": random_base62(24), "amount": amount, "error": None}
     if amount:
         try:
-            context["amount_cents"] = back_office.parse_money(amount)
+            context["amount_cents"] = queries.parse_money(amount)
         except ValueError:
             context["error"] = _("Enter an amount in euros, e.g. 12.50.")
     else:
         context["amount_cents"] = payment.remaining_amount
-        context["amount"] = back_office.cents_to_text(payment.remaining_amount)
+        context["amount"] = queries.cents_to_text(payment.remaining_amount)
     return render(request, "dashboard/payments_refund.html", context)
 
 
@@ -218,7 +219,7 @@ def _refund_post(request, payment):
         messages.error(request, _("The form expired; try again."))
         return redirect("dashboard:payment", payment.public_id)
     try:
-        amount = back_office.parse_money(request.POST.get("amount", ""))
+        amount = queries.parse_money(request.POST.get("amount", ""))
     except ValueError:
         messages.error(request, _("Enter an amount in euros, e.g. 12.50."))
         return redirect("dashboard:payment", payment.public_id)
@@ -280,7 +281,7 @@ def customers(request):
             queryset = queryset.filter(public_id=q)
         else:  # Lower(): the database may use a binary (case-sensitive) collation
             queryset = queryset.annotate(email_lower=Lower("email")).filter(email_lower=q.lower())
-    page, next_cursor = back_office.keyset_page(queryset, request.GET.get("after"))
+    page, next_cursor = queries.keyset_page(queryset, request.GET.get("after"))
     return render(request, "dashboard/customers.html", {"page": page, "next_cursor": next_cursor, "q": q})
 
 
@@ -302,7 +303,7 @@ def customer_detail(request, customer_id):
 @dashboard_view(roles.VIEW_BALANCE)
 def balance(request):
     merchant, is_live = request.dashboard.merchant, request.dashboard.is_live
-    series = back_office.daily_series(merchant.pk, is_live)
+    series = queries.daily_series(merchant.pk, is_live)
     schedule = ledger.settings_for(merchant)
     return render(
         request,
@@ -310,7 +311,7 @@ def balance(request):
         {
             "balances": ledger.balances(merchant.pk, is_live),
             "schedule": schedule,
-            "chart": back_office.chart_svg(series),
+            "chart": queries.chart_svg(series),
             "series": series,
             "payouts": _tenant(request, Payout).order_by("-created_at", "-id")[:20],
             "reports": _tenant(request, AccountingReport).order_by("-created_at", "-id")[:10],
@@ -366,7 +367,7 @@ def accounting_download(request, report_id):
 
 def accounting_report_file(request, token):
     """The API's temporary link (spec §11): no login, a signature that expires with the file."""
-    from .api.reports import report_file
+    from payments.api.reports import report_file
 
     return report_file(request, token)
 
@@ -377,7 +378,7 @@ def accounting_report_file(request, token):
 @dashboard_view(roles.VIEW_PAYMENTS)
 def dispute_list(request):
     queryset = _tenant(request, Dispute).select_related("payment")
-    page, next_cursor = back_office.keyset_page(queryset, request.GET.get("after"))
+    page, next_cursor = queries.keyset_page(queryset, request.GET.get("after"))
     return render(request, "dashboard/disputes.html", {"page": page, "next_cursor": next_cursor})
 
 

@@ -26,9 +26,10 @@ from merchants import roles
 from merchants.decorators import dashboard_view
 from merchants.models import ApiKey
 from merchants.services import Actor
-
-from . import buttons, display, links
-from .models import PaymentLink, format_money
+from payments import amounts, links
+from payments.amounts import format_money
+from payments.checkout import buttons
+from payments.models import PaymentLink
 
 LANGUAGE_CHOICES = [
     ("", gettext_lazy("The shopper's browser language")),
@@ -62,7 +63,7 @@ class AmountField(forms.CharField):
         value = super().to_python(value)
         if value in self.empty_values:
             return None
-        cents = display.parse_amount(value)
+        cents = amounts.parse_amount(value)
         if cents is None:
             raise ValidationError(_("Enter an amount such as 25 or 25.50."))
         return cents
@@ -110,7 +111,7 @@ class PaymentLinkForm(forms.Form):
     @classmethod
     def initial_for(cls, link: PaymentLink) -> dict:
         def euros(cents):
-            return display.amount_for_input(cents) if cents else ""
+            return amounts.amount_for_input(cents) if cents else ""
 
         return {
             "description": link.description,

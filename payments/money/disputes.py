@@ -23,10 +23,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from notifications.services import publish
-
-from . import ledger, representations
-from .errors import PaymentError
-from .models import Dispute, DisputeEvidence, Payment, SandboxOperation, ScheduledChargeback
+from payments import representations
+from payments.errors import PaymentError
+from payments.models import Dispute, DisputeEvidence, Payment, SandboxOperation, ScheduledChargeback
+from payments.money import ledger
 
 logger = logging.getLogger(__name__)
 Status = Dispute.Status
@@ -55,7 +55,7 @@ def _publish_payment(p: Payment, event_type: str, *, ipn: bool) -> None:
 def is_sandbox_dispute_card(p: Payment, attempt) -> bool:
     if p.is_live or attempt is None:
         return False
-    from .acquirers.sandbox import DISPUTE
+    from payments.acquirers.sandbox import DISPUTE
 
     return (
         SandboxOperation.objects.filter(
@@ -82,7 +82,7 @@ def _queue_countdown(payment_id: int) -> None:
 
     if current_app.conf.task_always_eager:
         return  # eager mode ignores countdowns: the beat task (or a manual trigger) opens it
-    from .tasks import open_scheduled_chargeback
+    from payments.tasks import open_scheduled_chargeback
 
     try:
         open_scheduled_chargeback.apply_async(args=[payment_id], countdown=SANDBOX_CHARGEBACK_DELAY.total_seconds())

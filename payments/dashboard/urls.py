@@ -1,8 +1,9 @@
-"""Dashboard routes of the payments app (namespace `dashboard`)."""
+"""Dashboard routes of the payments app (namespace `dashboard`): payments, customers, balance,
+disputes, payment links and the pay button."""
 
 from django.urls import path
 
-from . import views
+from payments.dashboard import links, views
 
 urlpatterns = [
     path("payments/", views.payments, name="payments"),
@@ -20,4 +21,11 @@ urlpatterns = [
     path("disputes/", views.dispute_list, name="disputes"),
     path("disputes/<str:dispute_id>/", views.dispute_detail, name="dispute"),
     path("developers/api/", views.api_reference, name="api_reference"),
+    path("links/", links.link_list, name="links"),
+    path("links/new/", links.link_create, name="link_create"),
+    path("links/<str:link_id>/", links.link_detail, name="link"),
+    path("links/<str:link_id>/edit/", links.link_edit, name="link_edit"),
+    path("links/<str:link_id>/active/", links.link_active, name="link_active"),
+    path("links/<str:link_id>/qr.<str:kind>", links.link_qr, name="link_qr"),
+    path("paybutton/", links.paybutton, name="paybutton"),
 ]

@@ -17,7 +17,7 @@ from django.db.models import Q, Sum
 from django.db.models.functions import Lower, TruncDate
 from django.utils import timezone
 
-from .models import LedgerAccount, LedgerEntry, LedgerTransaction, Payment
+from payments.models import LedgerAccount, LedgerEntry, LedgerTransaction, Payment
 
 PAGE_SIZE = 50
 _LAST4 = re.compile(r"^\d{4}$")
@@ -304,7 +304,7 @@ def export_rows(queryset, chunk: int = 2000):
 
 def daily_series(merchant_id: int, is_live: bool, days: int = 30, today: date | None = None) -> list[dict]:
     """Per UTC day: closing balance (pending + available + reserve) and paid volume (captures)."""
-    from . import ledger
+    from payments.money import ledger
 
     today = today or timezone.now().date()
     first = today - timedelta(days=days - 1)

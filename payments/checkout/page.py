@@ -27,11 +27,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from merchants.models import Merchant
 from merchants.services import client_ip
-
-from . import cards, display, guards, services
-from .acquirers.base import CardData
-from .errors import PaymentError
-from .models import MAX_FAILED_ATTEMPTS, Card, Payment, PaymentAttempt
+from payments import amounts, cards, display, services
+from payments.acquirers.base import CardData
+from payments.checkout import guards
+from payments.errors import PaymentError
+from payments.models import MAX_FAILED_ATTEMPTS, Card, Payment, PaymentAttempt
 
 SUPPORTED_LANGUAGES = display.SHOPPER_LANGUAGES
 WAIT_FOR_DECISION_SECONDS = 3.0
@@ -204,7 +204,7 @@ def _render(request, payment, template, context=None, status=200):
             {
                 "payment": payment,
                 "merchant": payment.merchant,
-                "amount_text": display.format_amount(payment.amount, payment.currency, language),
+                "amount_text": amounts.format_amount(payment.amount, payment.currency, language),
                 "brand_css_url": brand_css_url(payment.merchant),
                 "form_token": guards.form_token(payment),
                 "cancel_url": payment.cancel_url or payment.return_url,

@@ -23,9 +23,8 @@ from django.utils import timezone
 from merchants.models import Merchant
 from merchants.validators import clean_iban
 from notifications.services import publish
-
-from . import ledger
-from .models import LedgerAccount, LedgerEntry, LedgerTransaction, Payout, PayoutBatch
+from payments.models import LedgerAccount, LedgerEntry, LedgerTransaction, Payout, PayoutBatch
+from payments.money import ledger
 
 logger = logging.getLogger(__name__)
 Kind = LedgerAccount.Kind
@@ -222,7 +221,7 @@ def run_payouts(day: date | None = None, now=None) -> RunResult:
 
 def payout_payload(payout: Payout) -> dict:
     """The payout as the dashboard and the `payout.paid` webhook show it."""
-    from .representations import ts
+    from payments.representations import ts
 
     return {
         "id": payout.public_id,

@@ -24,9 +24,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.services import publish
-
-from . import ledger
-from .models import AccountingReport, LedgerAccount, LedgerEntry, LedgerTransaction
+from payments.models import AccountingReport, LedgerAccount, LedgerEntry, LedgerTransaction
+from payments.money import ledger
 
 logger = logging.getLogger(__name__)
 TxKind = LedgerTransaction.Kind
@@ -166,7 +165,7 @@ def create_report(
 
 
 def _queue(report_id: int) -> None:
-    from .tasks import generate_accounting_report
+    from payments.tasks import generate_accounting_report
 
     try:
         generate_accounting_report.delay(report_id)
@@ -232,7 +231,7 @@ def generate_pending(older_than_seconds: int = 60) -> int:
 
 
 def _representation(report: AccountingReport, now=None) -> dict:
-    from .representations import accounting_report
+    from payments.representations import accounting_report
 
     return accounting_report(report, now)
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Sum
 
-from .ledger import fee_for
-from .models import Dispute, LedgerAccount, LedgerEntry, LedgerTransaction, Payment, Payout, Refund
+from payments.models import Dispute, LedgerAccount, LedgerEntry, LedgerTransaction, Payment, Payout, Refund
+from payments.money.ledger import fee_for
 
 Kind = LedgerAccount.Kind
 TxKind = LedgerTransaction.Kind

@@ -15,11 +15,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from merchants.services import client_ip
-
-from . import display, guards, links, representations
-from .checkout import brand_css_url
-from .errors import PaymentError
-from .models import PaymentLink
+from payments import amounts, display, links, representations
+from payments.checkout import guards
+from payments.checkout.page import brand_css_url
+from payments.errors import PaymentError
+from payments.models import PaymentLink
 
 
 def _countries(language: str) -> list[tuple[str, str]]:
@@ -45,8 +45,8 @@ class LinkForm(forms.Form):
                 max_length=16,
                 help_text=_("Between %(min)s and %(max)s.")
                 % {
-                    "min": display.format_amount(low, "EUR", language),
-                    "max": display.format_amount(high, "EUR", language),
+                    "min": amounts.format_amount(low, "EUR", language),
+                    "max": amounts.format_amount(high, "EUR", language),
                 },
                 widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "transaction-amount"}),
             )
@@ -94,15 +94,15 @@ class LinkForm(forms.Form):
                 field.widget.attrs["aria-describedby"] = f"id_{name}_hint"
 
     def clean_amount(self):
-        cents = display.parse_amount(self.cleaned_data["amount"])
+        cents = amounts.parse_amount(self.cleaned_data["amount"])
         if cents is None:
             raise forms.ValidationError(_("Enter an amount such as 25 or 25.50."))
         if not self.low <= cents <= self.high:
             raise forms.ValidationError(
                 _("Enter an amount between %(min)s and %(max)s.")
                 % {
-                    "min": display.format_amount(self.low, "EUR", self.language),
-                    "max": display.format_amount(self.high, "EUR", self.language),
+                    "min": amounts.format_amount(self.low, "EUR", self.language),
+                    "max": amounts.format_amount(self.high, "EUR", self.language),
                 }
             )
         return cents
@@ -117,8 +117,8 @@ class LinkForm(forms.Form):
                 raise forms.ValidationError(
                     _("The total must be between %(min)s and %(max)s.")
                     % {
-                        "min": display.format_amount(low, "EUR", self.language),
-                        "max": display.format_amount(high, "EUR", self.language),
+                        "min": amounts.format_amount(low, "EUR", self.language),
+                        "max": amounts.format_amount(high, "EUR", self.language),
                     }
                 )
         return data
@@ -162,7 +162,7 @@ def page(request, slug):
         "merchant": link.merchant,
         "is_test": not link.is_live,
         "description": link.description,
-        "amount_text": display.format_amount(link.amount, "EUR", language) if link.amount else None,
+        "amount_text": amounts.format_amount(link.amount, "EUR", language) if link.amount else None,
         "brand_css_url": brand_css_url(link.merchant),
     }
     status = 200

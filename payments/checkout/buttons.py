@@ -25,9 +25,9 @@ from django.views.decorators.csrf import csrf_exempt
 
 from merchants.models import ApiKey, Merchant
 from merchants.services import Actor, client_ip, find_api_key, update_profile
-
-from . import display, guards, representations, services
-from .api.serializers import MAX_AMOUNT, MIN_AMOUNT
+from payments import amounts, display, representations, services
+from payments.api.serializers import MAX_AMOUNT, MIN_AMOUNT
+from payments.checkout import guards
 
 MAX_BODY_BYTES = 4096
 MAX_ORIGINS = 20
@@ -196,8 +196,8 @@ def create_session(request, key):
     if isinstance(amount, bool) or not isinstance(amount, int) or not low <= amount <= high:
         language = display.shopper_language(request, data.get("language"))
         message = _("Enter an amount between %(min)s and %(max)s.") % {
-            "min": display.format_amount(low, "EUR", language),
-            "max": display.format_amount(high, "EUR", language),
+            "min": amounts.format_amount(low, "EUR", language),
+            "max": amounts.format_amount(high, "EUR", language),
         }
         return _error("invalid_amount", message, 400, origin)
     asked = data.get("language") if isinstance(data.get("language"), str) else ""

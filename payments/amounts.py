@@ -1,0 +1,60 @@
+"""Money as people read and type it: the one parser and the one formatter of every page.
+
+Display only: money is stored and computed in integer cents; the API and the CSV exports never
+format amounts (integer cents on the wire). Hosted pages, emails and the dashboard all format with
+`format_amount` / `format_money` and read typed amounts with `parse_amount`.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from django.utils import formats, translation
+
+CURRENCY_SYMBOLS = {"EUR": "€"}
+
+
+def format_amount(cents: int, currency: str = "EUR", language: str | None = None) -> str:
+    """'€1,234.50' in English, '1 234,50 €' in French, '1.234,50 €' in Italian and Spanish."""
+    language = (language or translation.get_language() or "en")[:2]
+    value = Decimal(int(cents)).scaleb(-2)
+    with translation.override(language):
+        number = formats.number_format(value, decimal_pos=2, use_l10n=True, force_grouping=True)
+    symbol = CURRENCY_SYMBOLS.get(currency, currency)
+    if language == "en":
+        return f"{symbol}{number}"
+    return f"{number}\u00a0{symbol}"
+
+
+def parse_amount(text: str) -> int | None:
+    """A shopper-typed amount ('25', '25,5', '25.50', '1 250,00', '€12') in cents; None if unreadable."""
+    cleaned = re.sub(r"[\s\u00a0\u202f€]", "", text or "")
+    if not cleaned:
+        return None
+    match = re.fullmatch(r"(\d{1,7})(?:[.,](\d{1,2}))?", cleaned)
+    if not match:
+        # Grouped thousands with the other separator: 1.250,00 or 1,250.00
+        match = re.fullmatch(r"(\d{1,3}(?:([.,])\d{3})+)(?:(?!\2)[.,](\d{1,2}))?", cleaned)
+        if not match:
+            return None
+        units = re.sub(r"[.,]", "", match.group(1))
+        cents = match.group(3) or ""
+    else:
+        units, cents = match.group(1), match.group(2) or ""
+    return int(units) * 100 + int((cents + "00")[:2])
+
+
+def amount_for_input(cents: int | None) -> str:
+    """An amount as a shopper would type it back (no symbol, locale's decimal separator)."""
+    if cents is None:
+        return ""
+    value = Decimal(int(cents)).scaleb(-2)
+    return formats.number_format(value, decimal_pos=2 if cents % 100 else 0, use_l10n=True)
+
+
+def format_money(cents: int, currency: str, language: str | None = None) -> str:
+    """`format_amount` with the sign in front for negative amounts: '-€12.50', '-12,50 €'."""
+    cents = int(cents)
+    text = format_amount(abs(cents), currency, language)
+    return f"-{text}" if cents < 0 else text

@@ -1,0 +1,62 @@
+"""The payments app's models, one module per domain. Django finds them here, and other code imports
+them from `payments.models` (every model, and `_link_slug`, which migration 0002 names)."""
+
+from payments.models.disputes import Dispute, DisputeEvidence
+from payments.models.idempotency import IdempotencyRecord
+from payments.models.ledger import (
+    AppendOnlyModel,
+    AppendOnlyQuerySet,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+    MerchantAccountSettings,
+)
+from payments.models.links import PaymentLink, _link_slug
+from payments.models.payments import (
+    AUTHORIZATION_LIFETIME,
+    MAX_FAILED_ATTEMPTS,
+    PAGE_LIFETIME,
+    REFUND_WINDOW_DAYS,
+    REVIEW_DEADLINE,
+    Card,
+    Customer,
+    LiveQuerySet,
+    Payment,
+    PaymentAttempt,
+    Refund,
+)
+from payments.models.payouts import Payout, PayoutBatch
+from payments.models.reports import AccountingReport
+from payments.models.sandbox import SandboxOperation, ScheduledChargeback
+from payments.models.vault import VaultEntry
+
+__all__ = [
+    "AUTHORIZATION_LIFETIME",
+    "MAX_FAILED_ATTEMPTS",
+    "PAGE_LIFETIME",
+    "REFUND_WINDOW_DAYS",
+    "REVIEW_DEADLINE",
+    "AccountingReport",
+    "AppendOnlyModel",
+    "AppendOnlyQuerySet",
+    "Card",
+    "Customer",
+    "Dispute",
+    "DisputeEvidence",
+    "IdempotencyRecord",
+    "LedgerAccount",
+    "LedgerEntry",
+    "LedgerTransaction",
+    "LiveQuerySet",
+    "MerchantAccountSettings",
+    "Payment",
+    "PaymentAttempt",
+    "PaymentLink",
+    "Payout",
+    "PayoutBatch",
+    "Refund",
+    "SandboxOperation",
+    "ScheduledChargeback",
+    "VaultEntry",
+    "_link_slug",
+]
