@@ -2,8 +2,8 @@
 
 Documentation only: requests are validated by `payments.api.serializers` and responses are built
 by `payments.representations`; tests check that the objects the views return validate against
-the components declared here (tests/payments/test_openapi.py) and run schemathesis against a
-live server (tests/payments/test_schemathesis.py).
+the components declared here (tests/payments/api/test_openapi.py) and run schemathesis against a
+live server (tests/payments/api/test_schemathesis.py).
 
 What this module adds to drf-spectacular's inference:
 * the `SecretKey` bearer security scheme (an extension for `SecretKeyAuthentication`);

@@ -203,7 +203,7 @@ class CardAttachSerializer(StrictSerializer):
 # case, a well-formed hosted-page payment, is recognised by the plain function below, which
 # returns exactly what the serializer would. Anything it is not sure about (a field it does not
 # handle, a value that needs trimming, any error) returns None and goes through the serializer,
-# which therefore writes every error message. tests/payments/test_create_fast_path.py checks
+# which therefore writes every error message. tests/payments/api/test_create_fast_path.py checks
 # with generated bodies that whatever this accepts, the serializer accepts with the same result.
 
 
