@@ -11,8 +11,10 @@ import hashlib
 import hmac
 from datetime import timedelta
 
+from django.db import transaction
 from django.utils import timezone
 
+from notifications.models import IpnSecret, WebhookEndpoint
 from payplug.ids import random_base62
 from payplug.keyring import get_key_ring
 
@@ -25,8 +27,6 @@ def new_secret() -> str:
 
 
 def _context(row) -> bytes:
-    from notifications.models import IpnSecret
-
     if isinstance(row, IpnSecret):
         return f"notifications:ipn:{row.merchant_id}:{int(row.is_live)}".encode()
     return f"notifications:webhook:{row.public_id}".encode()
@@ -81,10 +81,6 @@ def signature_header(secrets: list[str], timestamp: int, body: bytes) -> str:
 
 def rotate_all() -> int:
     """Re-encrypt every webhook and IPN signing secret under the newest master key (rotate_keys)."""
-    from django.db import transaction
-
-    from notifications.models import IpnSecret, WebhookEndpoint
-
     fields = ["secret_key_version", "secret_encrypted", "previous_secret_key_version", "previous_secret_encrypted"]
     done = 0
     for model in (WebhookEndpoint, IpnSecret):

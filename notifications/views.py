@@ -1,6 +1,6 @@
 """Dashboard pages: webhook endpoints, the IPN secret, the delivery log, email subscriptions.
 
-Thin views: parse a form, call notifications.services, render. Every object is looked up within
+Thin views: parse a form, call notifications.services.*, render. Every object is looked up within
 the current merchant and mode, so another organisation's id answers 404 like an unknown one.
 Signing secrets are shown once, on the page that answers their creation or rotation.
 """
@@ -17,9 +17,11 @@ from django.views.decorators.http import require_POST
 
 from merchants.decorators import dashboard_view
 from merchants.roles import MANAGE_WEBHOOKS
-from notifications import services, signing
+from notifications import signing
 from notifications.forms import DeliveryFilterForm, EmailSubscriptionForm, EndpointEventsForm, EndpointForm
 from notifications.models import WEBHOOK_EVENT_TYPES, Delivery, EmailSubscription, IpnSecret, WebhookEndpoint
+from notifications.services import emails, endpoints
+from notifications.services.delivery import resend
 
 PAGE_SIZE = 50
 EVENT_LABELS = dict(WEBHOOK_EVENT_TYPES)
@@ -55,7 +57,7 @@ def webhooks(request):
     if request.method == "POST":
         form = EndpointForm(request.POST, is_live=dashboard.is_live)
         if form.is_valid():
-            endpoint, secret = services.create_endpoint(
+            endpoint, secret = endpoints.create_endpoint(
                 dashboard.merchant,
                 dashboard.is_live,
                 url=form.cleaned_data["url"],
@@ -64,10 +66,10 @@ def webhooks(request):
                 created_by=request.user,
             )
             return _show_secret(request, secret=secret, endpoint=endpoint)
-    endpoints = list(_tenant(request, WebhookEndpoint).order_by("-is_enabled", "created_at", "pk"))
+    rows = list(_tenant(request, WebhookEndpoint).order_by("-is_enabled", "created_at", "pk"))
     ipn_secret = _tenant(request, IpnSecret).first()
     context = {
-        "endpoints": endpoints,
+        "endpoints": rows,
         "form": form,
         "ipn_secret": ipn_secret,
         "ipn_previous_until": _previous_until(ipn_secret),
@@ -84,21 +86,21 @@ def webhook(request, endpoint_id):
         action = request.POST.get("action")
         if action == "rotate":
             return _show_secret(
-                request, secret=services.rotate_endpoint_secret(endpoint), endpoint=endpoint, rotated=True
+                request, secret=endpoints.rotate_endpoint_secret(endpoint), endpoint=endpoint, rotated=True
             )
         if action == "disable":
-            services.disable_endpoint(endpoint)
+            endpoints.disable_endpoint(endpoint)
             messages.success(request, _("The endpoint is disabled: no more events are sent to it."))
             return redirect("dashboard:webhook", endpoint.public_id)
         if action == "enable":
-            services.enable_endpoint(endpoint)
+            endpoints.enable_endpoint(endpoint)
             messages.success(request, _("The endpoint is enabled again."))
             return redirect("dashboard:webhook", endpoint.public_id)
         if action != "update":
             raise BadRequest("unknown action")
         form = EndpointEventsForm(request.POST)
         if form.is_valid():
-            services.update_endpoint(
+            endpoints.update_endpoint(
                 endpoint, event_types=form.cleaned_data["event_types"], description=form.cleaned_data["description"]
             )
             messages.success(request, _("The endpoint was updated."))
@@ -117,7 +119,7 @@ def webhook(request, endpoint_id):
 @require_POST
 @dashboard_view(MANAGE_WEBHOOKS)
 def rotate_ipn_secret(request):
-    secret = services.rotate_ipn_secret(request.dashboard.merchant, request.dashboard.is_live)
+    secret = endpoints.rotate_ipn_secret(request.dashboard.merchant, request.dashboard.is_live)
     return _show_secret(request, secret=secret, rotated=True)
 
 
@@ -149,7 +151,7 @@ def delivery(request, delivery_id):
     if request.method == "POST":
         if request.POST.get("action") != "resend":
             raise BadRequest("unknown action")
-        if services.resend(item):
+        if resend(item):
             messages.success(request, _("The notification is being sent again."))
         else:
             messages.error(request, _("It cannot be sent now: an attempt is in progress or the endpoint is disabled."))
@@ -169,7 +171,7 @@ def notification_settings(request):
     if request.method == "POST":
         form = EmailSubscriptionForm(request.POST)
         if form.is_valid():
-            services.update_email_subscription(
+            emails.update_email_subscription(
                 request.user, dashboard.merchant, dashboard.is_live, form.cleaned_data["topics"]
             )
             messages.success(request, _("Your email preferences were saved."))

@@ -2,6 +2,8 @@ import socket
 
 import pytest
 
+from payplug.celery import app
+
 from .receiver import Receiver
 
 
@@ -12,8 +14,6 @@ def _in_process_tasks(request):
     if request.node.get_closest_marker("redis"):
         yield
         return
-    from payplug.celery import app
-
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = True
     yield

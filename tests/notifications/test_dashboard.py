@@ -6,8 +6,11 @@ import pytest
 from django.urls import reverse
 
 from merchants.models import Membership
-from notifications import services, signing
+from notifications import signing
 from notifications.models import Delivery, EmailSubscription, IpnSecret, WebhookEndpoint
+from notifications.services.delivery import MAX_ATTEMPTS
+from notifications.services.emails import update_email_subscription
+from notifications.services.endpoints import create_endpoint
 from tests import factories
 from tests.csp import assert_no_inline_script_or_style
 
@@ -97,7 +100,7 @@ def test_local_endpoints_are_accepted_in_test_mode_with_the_setting(owner, setti
 
 
 def test_rotating_shows_the_new_secret_once_and_keeps_the_old_one_for_24_hours(owner, merchant_a):
-    endpoint, old = services.create_endpoint(merchant_a, False, url="https://h.shop.example/x", event_types=[])
+    endpoint, old = create_endpoint(merchant_a, False, url="https://h.shop.example/x", event_types=[])
     response = owner.post(reverse("dashboard:webhook", args=[endpoint.public_id]), {"action": "rotate"})
     (new,) = SECRET.findall(response.content.decode())
     endpoint.refresh_from_db()
@@ -106,7 +109,7 @@ def test_rotating_shows_the_new_secret_once_and_keeps_the_old_one_for_24_hours(o
 
 
 def test_an_endpoint_can_be_disabled_and_enabled(owner, merchant_a):
-    endpoint, _ = services.create_endpoint(merchant_a, False, url="https://h.shop.example/x", event_types=[])
+    endpoint, _ = create_endpoint(merchant_a, False, url="https://h.shop.example/x", event_types=[])
     url = reverse("dashboard:webhook", args=[endpoint.public_id])
     owner.post(url, {"action": "disable"})
     endpoint.refresh_from_db()
@@ -117,7 +120,7 @@ def test_an_endpoint_can_be_disabled_and_enabled(owner, merchant_a):
 
 
 def test_an_endpoint_subscriptions_can_be_changed(owner, merchant_a):
-    endpoint, _ = services.create_endpoint(merchant_a, False, url="https://h.shop.example/x", event_types=[])
+    endpoint, _ = create_endpoint(merchant_a, False, url="https://h.shop.example/x", event_types=[])
     url = reverse("dashboard:webhook", args=[endpoint.public_id])
     owner.post(url, {"action": "update", "event_types": ["payment.failed"], "description": "ops"})
     endpoint.refresh_from_db()
@@ -155,13 +158,13 @@ def test_the_delivery_log_shows_attempts_and_resends(owner, merchant_a, receiver
     assert response.status_code == 302
     delivery.refresh_from_db()
     assert delivery.next_attempt_at is not None
-    assert delivery.max_attempts == services.MAX_ATTEMPTS + 1
+    assert delivery.max_attempts == MAX_ATTEMPTS + 1
 
 
 @pytest.mark.parametrize("role", [Membership.Role.SUPPORT, Membership.Role.ACCOUNTANT])
 def test_members_without_the_webhooks_permission_are_refused(client, merchant_a, role):
     member = factories.member(merchant_a, "member@example.org", role)
-    endpoint, _ = services.create_endpoint(merchant_a, False, url="https://h.shop.example/x", event_types=[])
+    endpoint, _ = create_endpoint(merchant_a, False, url="https://h.shop.example/x", event_types=[])
     login(client, member)
     for url in (WEBHOOKS, DELIVERIES, reverse("dashboard:webhook", args=[endpoint.public_id])):
         assert client.get(url).status_code == 403
@@ -182,7 +185,7 @@ def test_developers_manage_webhooks(client, merchant_a):
 
 
 def test_another_merchants_objects_answer_404(owner, merchant_b, receiver, allow_private):
-    endpoint, _ = services.create_endpoint(merchant_b, False, url="https://h.shop.example/x", event_types=[])
+    endpoint, _ = create_endpoint(merchant_b, False, url="https://h.shop.example/x", event_types=[])
     delivery = Delivery.objects.get(event=dispatched(record_event(merchant_b, ipn_url=receiver.url())))
     assert owner.get(reverse("dashboard:webhook", args=[endpoint.public_id])).status_code == 404
     assert owner.get(reverse("dashboard:webhook_delivery", args=[delivery.public_id])).status_code == 404
@@ -191,14 +194,14 @@ def test_another_merchants_objects_answer_404(owner, merchant_b, receiver, allow
 
 
 def test_the_other_mode_objects_are_not_listed(owner, merchant_a):
-    live_endpoint, _ = services.create_endpoint(merchant_a, True, url="https://h.shop.example/live", event_types=[])
+    live_endpoint, _ = create_endpoint(merchant_a, True, url="https://h.shop.example/live", event_types=[])
     assert live_endpoint.url not in owner.get(WEBHOOKS).content.decode()
     assert owner.get(reverse("dashboard:webhook", args=[live_endpoint.public_id])).status_code == 404
 
 
 def test_every_member_chooses_their_own_emails(client, merchant_a, alice):
     support = factories.member(merchant_a, "support@example.org", Membership.Role.SUPPORT)
-    services.update_email_subscription(alice, merchant_a, False, ["daily_summary"])
+    update_email_subscription(alice, merchant_a, False, ["daily_summary"])
     login(client, support)
 
     page = client.get(EMAILS)

@@ -6,8 +6,10 @@ import pytest
 from django.db import transaction
 
 from merchants.models import Membership
-from notifications import services
 from notifications.models import Delivery, EmailSubscription, Event
+from notifications.services.delivery import dispatch
+from notifications.services.emails import update_email_subscription
+from notifications.services.endpoints import create_endpoint, disable_endpoint
 from tests import factories
 
 from .helpers import dispatched, record_event
@@ -16,9 +18,9 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("allow_private")]
 
 
 def endpoint(merchant, url, types, is_live=False, enabled=True):
-    created, _ = services.create_endpoint(merchant, is_live, url=url, event_types=types)
+    created, _ = create_endpoint(merchant, is_live, url=url, event_types=types)
     if not enabled:
-        services.disable_endpoint(created)
+        disable_endpoint(created)
     return created
 
 
@@ -30,7 +32,7 @@ def test_dispatch_creates_one_delivery_per_target(merchant_a, merchant_b, alice,
     endpoint(merchant_a, receiver.url("/disabled"), ["payment.paid"], enabled=False)
     endpoint(merchant_a, receiver.url("/live"), ["payment.paid"], is_live=True)
     endpoint(merchant_b, receiver.url("/other-merchant"), ["payment.paid"])
-    services.update_email_subscription(alice, merchant_a, False, ["payment_received"])
+    update_email_subscription(alice, merchant_a, False, ["payment_received"])
     event = record_event(merchant_a, ipn_url=receiver.url("/ipn"))
 
     # when
@@ -53,8 +55,8 @@ def test_a_repeated_dispatch_creates_no_duplicate_and_resends_nothing(merchant_a
     assert Delivery.objects.filter(event=event).count() == 2
 
     # a redelivered dispatch task, then the sweeper's copy of it
-    services.dispatch(event.pk)
-    services.dispatch(event.pk)
+    dispatch(event.pk)
+    dispatch(event.pk)
 
     assert Delivery.objects.filter(event=event).count() == 2
     assert len(receiver.received) == 2
@@ -64,7 +66,7 @@ def test_an_endpoint_added_after_the_fan_out_does_not_get_older_events(merchant_
     event = dispatched(record_event(merchant_a, ipn_url=receiver.url("/ipn")))
     endpoint(merchant_a, receiver.url("/late"), ["payment.paid"])
 
-    services.dispatch(event.pk)
+    dispatch(event.pk)
 
     assert [d.target_key for d in Delivery.objects.filter(event=event)] == ["ipn"]
 
@@ -103,9 +105,9 @@ def test_the_webhook_body_is_the_event_envelope(merchant_a, receiver):
 def test_emails_go_to_subscribed_members_only(merchant_a, alice, mailoutbox):
     bob = factories.member(merchant_a, "bob@example.org", Membership.Role.SUPPORT)
     carol = factories.member(merchant_a, "carol@example.org", Membership.Role.ACCOUNTANT)
-    services.update_email_subscription(bob, merchant_a, False, ["review_needed"])
-    services.update_email_subscription(carol, merchant_a, True, ["review_needed"])  # live mode only
-    services.update_email_subscription(alice, merchant_a, False, ["payment_received"])
+    update_email_subscription(bob, merchant_a, False, ["review_needed"])
+    update_email_subscription(carol, merchant_a, True, ["review_needed"])  # live mode only
+    update_email_subscription(alice, merchant_a, False, ["payment_received"])
     event = record_event(merchant_a, type="payment.review_required")
 
     dispatched(event)
@@ -119,7 +121,7 @@ def test_emails_go_to_subscribed_members_only(merchant_a, alice, mailoutbox):
 
 def test_a_member_who_left_gets_no_more_email(merchant_a, mailoutbox):
     bob = factories.member(merchant_a, "bob@example.org", Membership.Role.SUPPORT)
-    services.update_email_subscription(bob, merchant_a, False, ["payment_received"])
+    update_email_subscription(bob, merchant_a, False, ["payment_received"])
     Membership.objects.filter(user=bob).delete()
 
     dispatched(record_event(merchant_a))

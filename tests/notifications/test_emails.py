@@ -8,8 +8,9 @@ from django.core.mail.backends.locmem import EmailBackend
 from django.utils import timezone
 
 from merchants.models import Membership
-from notifications import services
 from notifications.models import Delivery, Event
+from notifications.services.emails import send_daily_summaries, update_email_subscription
+from notifications.services.sweeper import sweep
 from tests import factories
 
 from .helpers import dispatched, record_event
@@ -38,7 +39,7 @@ def event_on(merchant, day, type, object_id, amount, hour=10, is_live=False):
 
 
 def test_a_payment_received_email_names_the_amount_and_links_the_payment(merchant_a, alice, mailoutbox):
-    services.update_email_subscription(alice, merchant_a, False, ["payment_received"])
+    update_email_subscription(alice, merchant_a, False, ["payment_received"])
     event = dispatched(record_event(merchant_a))
 
     (mail,) = mailoutbox
@@ -51,8 +52,8 @@ def test_a_payment_received_email_names_the_amount_and_links_the_payment(merchan
 
 def test_a_payout_email_goes_to_payout_subscribers(merchant_a, alice, mailoutbox):
     accountant = factories.member(merchant_a, "books@example.org", Membership.Role.ACCOUNTANT)
-    services.update_email_subscription(accountant, merchant_a, False, ["payout_sent"])
-    services.update_email_subscription(alice, merchant_a, False, ["payment_received"])
+    update_email_subscription(accountant, merchant_a, False, ["payout_sent"])
+    update_email_subscription(alice, merchant_a, False, ["payment_received"])
 
     dispatched(
         record_event(
@@ -68,7 +69,7 @@ def test_a_payout_email_goes_to_payout_subscribers(merchant_a, alice, mailoutbox
 
 
 def test_an_email_that_could_not_be_sent_is_retried(merchant_a, alice, mailoutbox, monkeypatch):
-    services.update_email_subscription(alice, merchant_a, False, ["payment_received"])
+    update_email_subscription(alice, merchant_a, False, ["payment_received"])
 
     def refuse(self, messages):
         raise smtplib.SMTPServerDisconnected("gone")
@@ -81,7 +82,7 @@ def test_an_email_that_could_not_be_sent_is_retried(merchant_a, alice, mailoutbo
     assert "gone" in delivery.attempt_log.get().error
 
     Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now() - timedelta(minutes=5))
-    services.sweep()
+    sweep()
 
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.SUCCEEDED
@@ -89,7 +90,7 @@ def test_an_email_that_could_not_be_sent_is_retried(merchant_a, alice, mailoutbo
 
 
 def test_the_daily_summary_is_sent_once_per_day_with_yesterdays_numbers(merchant_a, alice, mailoutbox):
-    services.update_email_subscription(alice, merchant_a, False, ["daily_summary"])
+    update_email_subscription(alice, merchant_a, False, ["daily_summary"])
     event_on(merchant_a, YESTERDAY, "payment.paid", "pay_1", 3300)
     event_on(merchant_a, YESTERDAY, "payment.paid", "pay_2", 1000)
     event_on(merchant_a, YESTERDAY, "refund.created", "re_1", 500)
@@ -98,22 +99,22 @@ def test_the_daily_summary_is_sent_once_per_day_with_yesterdays_numbers(merchant
     event_on(merchant_a, YESTERDAY + timedelta(days=1), "payment.paid", "pay_today", 9900)
     event_on(merchant_a, YESTERDAY, "payment.paid", "pay_live", 7700, is_live=True)
 
-    assert services.send_daily_summaries(YESTERDAY) == 1
-    assert services.send_daily_summaries(YESTERDAY) == 0
+    assert send_daily_summaries(YESTERDAY) == 1
+    assert send_daily_summaries(YESTERDAY) == 0
 
     (mail,) = mailoutbox
     assert mail.to == [alice.email]
     assert "2 payments received, 43,00 EUR" in mail.body
     assert "1 refund, 5,00 EUR" in mail.body
     assert "1 payment failed" in mail.body
-    assert services.send_daily_summaries(YESTERDAY + timedelta(days=1)) == 1
+    assert send_daily_summaries(YESTERDAY + timedelta(days=1)) == 1
 
 
 def test_no_summary_for_members_who_did_not_ask_or_left(merchant_a, alice, mailoutbox):
     former = factories.member(merchant_a, "former@example.org", Membership.Role.SUPPORT)
-    services.update_email_subscription(former, merchant_a, False, ["daily_summary"])
+    update_email_subscription(former, merchant_a, False, ["daily_summary"])
     Membership.objects.filter(user=former).delete()
-    services.update_email_subscription(alice, merchant_a, False, ["payment_received"])
+    update_email_subscription(alice, merchant_a, False, ["payment_received"])
 
-    assert services.send_daily_summaries(YESTERDAY) == 0
+    assert send_daily_summaries(YESTERDAY) == 0
     assert mailoutbox == []

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from notifications import services
 from notifications.models import Delivery
+from notifications.services.delivery import deliver
 from tests.payments.helpers import create_payment, pay
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("allow_private")]
@@ -38,7 +38,7 @@ def test_each_attempt_records_its_status_then_the_retry_records_the_success(api,
 
     delivery = Delivery.objects.get(event__object_id=payment["id"], kind=Delivery.Kind.IPN)
     Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=delivery.created_at)
-    services.deliver(delivery.pk)
+    deliver(delivery.pk)
 
     assert api.get(f"/v1/payments/{payment['id']}").json()["notification"]["response_code"] == 200
 

@@ -6,8 +6,19 @@ import pytest
 from django.utils import timezone
 
 from merchants.models import Membership
-from notifications import services
 from notifications.models import Delivery, Event, WebhookEndpoint
+from notifications.services.delivery import (
+    MAX_ATTEMPTS,
+    RETRY_SCHEDULE,
+    claim,
+    deliver,
+    enqueue_deliveries,
+    resend,
+    retry_delay,
+)
+from notifications.services.endpoints import create_endpoint
+from notifications.services.sweeper import sweep
+from payplug.celery import app
 from payplug.metrics import DELIVERY_FAILURES
 from tests import factories
 
@@ -27,7 +38,7 @@ def make_due(delivery: Delivery) -> None:
 
 def next_attempt(delivery: Delivery) -> Delivery:
     make_due(delivery)
-    services.sweep()
+    sweep()
     delivery.refresh_from_db()
     return delivery
 
@@ -37,14 +48,14 @@ def ipn_delivery(merchant, receiver) -> Delivery:
 
 
 def test_the_schedule_is_the_spec_one_and_spans_more_than_24_hours():
-    assert [int(d.total_seconds()) for d in services.RETRY_SCHEDULE] == EXPECTED_SCHEDULE
+    assert [int(d.total_seconds()) for d in RETRY_SCHEDULE] == EXPECTED_SCHEDULE
     assert sum(EXPECTED_SCHEDULE) > 24 * HOUR
-    assert services.MAX_ATTEMPTS == 9
+    assert MAX_ATTEMPTS == 9
 
 
 @pytest.mark.parametrize(("failed_attempts", "base"), list(enumerate(EXPECTED_SCHEDULE, start=1)))
 def test_each_wait_has_jitter_around_its_step(failed_attempts, base):
-    waits = {services.retry_delay(failed_attempts).total_seconds() for _ in range(50)}
+    waits = {retry_delay(failed_attempts).total_seconds() for _ in range(50)}
     assert all(0.9 * base <= wait <= 1.1 * base for wait in waits)
     assert len(waits) > 1
 
@@ -82,7 +93,7 @@ def test_the_delivery_fails_after_the_ninth_attempt(merchant_a, receiver):
     assert DELIVERY_FAILURES.labels(kind="ipn")._value.get() - failures_before == 9
     # nothing more happens by itself
     make_due(delivery)
-    services.sweep()
+    sweep()
     assert len(receiver.received) == 9
 
 
@@ -97,15 +108,15 @@ def test_a_4xx_is_retried_too_but_a_2xx_stops_everything(merchant_a, receiver):
 
 def test_a_redelivered_task_does_not_resend_a_succeeded_delivery(merchant_a, receiver):
     delivery = ipn_delivery(merchant_a, receiver)
-    assert services.deliver(delivery.pk, token="the-same-task-again") is None
-    assert services.deliver(delivery.pk) is None
+    assert deliver(delivery.pk, token="the-same-task-again") is None
+    assert deliver(delivery.pk) is None
     assert len(receiver.received) == 1
 
 
 def test_an_attempt_is_not_made_before_it_is_due(merchant_a, receiver):
     receiver.fail(1)
     delivery = ipn_delivery(merchant_a, receiver)
-    assert services.deliver(delivery.pk) is None
+    assert deliver(delivery.pk) is None
     assert len(receiver.received) == 1
 
 
@@ -114,10 +125,10 @@ def test_only_one_worker_holds_a_delivery_and_a_redelivered_message_takes_its_cl
     delivery = ipn_delivery(merchant_a, receiver)
     make_due(delivery)
     # a worker claims it, then dies before recording anything
-    assert services.claim(delivery.pk, "task-a")
+    assert claim(delivery.pk, "task-a")
 
-    assert services.deliver(delivery.pk, token="task-b") is None  # another task: the lease holds
-    attempt = services.deliver(delivery.pk, token="task-a")  # the dead worker's message, redelivered
+    assert deliver(delivery.pk, token="task-b") is None  # another task: the lease holds
+    attempt = deliver(delivery.pk, token="task-a")  # the dead worker's message, redelivered
 
     delivery.refresh_from_db()
     assert attempt.number == 3 and attempt.succeeded
@@ -132,12 +143,12 @@ def test_an_expired_lease_frees_the_delivery_for_the_sweeper(merchant_a, receive
     receiver.fail(1)
     delivery = ipn_delivery(merchant_a, receiver)
     make_due(delivery)
-    assert services.claim(delivery.pk, "dead-worker")
-    services.sweep()
+    assert claim(delivery.pk, "dead-worker")
+    sweep()
     assert len(receiver.received) == 1  # still held
 
     Delivery.objects.filter(pk=delivery.pk).update(locked_until=timezone.now() - timedelta(seconds=1))
-    services.sweep()
+    sweep()
 
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.SUCCEEDED
@@ -168,7 +179,7 @@ def test_the_sweeper_dispatches_events_the_broker_never_got(merchant_a, receiver
         ipn_url=receiver.url(),
     )
 
-    assert services.sweep()["events"] == 1
+    assert sweep()["events"] == 1
 
     lost.refresh_from_db()
     fresh.refresh_from_db()
@@ -183,18 +194,40 @@ def test_the_sweeper_does_not_queue_a_backlog_again_every_time(merchant_a, recei
     make_due(delivery)
     Delivery.objects.filter(pk=delivery.pk).update(enqueued_at=timezone.now())  # a task is queued for it
 
-    assert services.sweep()["deliveries"] == 0
+    assert sweep()["deliveries"] == 0
 
     Delivery.objects.filter(pk=delivery.pk).update(enqueued_at=timezone.now() - timedelta(minutes=10))
-    assert services.sweep()["deliveries"] == 1
+    assert sweep()["deliveries"] == 1
     assert len(receiver.received) == 2
+
+
+def test_queueing_stops_at_the_first_delivery_the_broker_refuses_and_marks_only_those_queued(
+    merchant_a, receiver, monkeypatch
+):
+    ids = [ipn_delivery(merchant_a, receiver).pk for _ in range(3)]
+    Delivery.objects.filter(pk__in=ids).update(enqueued_at=None)
+    answers, queued = [True, False, True], []
+
+    def broker(task_name, args=(), **options):  # the second one is refused: the broker went down
+        queued.append((task_name, list(args)))
+        return answers[len(queued) - 1]
+
+    monkeypatch.setattr("notifications.services.delivery.enqueue", broker)
+    app.conf.task_always_eager = False  # a real broker: what was queued is marked
+    try:
+        assert enqueue_deliveries(ids) == 1
+    finally:
+        app.conf.task_always_eager = True
+    assert queued == [("notifications.deliver", [ids[0]]), ("notifications.deliver", [ids[1]])]
+    marked = dict(Delivery.objects.filter(pk__in=ids).values_list("pk", "enqueued_at"))
+    assert marked[ids[0]] is not None and marked[ids[1]] is None and marked[ids[2]] is None
 
 
 def test_an_endpoint_failing_for_three_days_is_disabled_and_its_admins_emailed(merchant_a, alice, receiver, mailoutbox):
     admin = factories.member(merchant_a, "admin@example.org", Membership.Role.ADMIN)
     factories.member(merchant_a, "support@example.org", Membership.Role.SUPPORT)
     receiver.fail(100)
-    endpoint, _ = services.create_endpoint(merchant_a, False, url=receiver.url("/hook"), event_types=["payment.paid"])
+    endpoint, _ = create_endpoint(merchant_a, False, url=receiver.url("/hook"), event_types=["payment.paid"])
     dispatched(record_event(merchant_a))
     endpoint.refresh_from_db()
     assert endpoint.is_enabled and endpoint.failing_since is not None
@@ -222,7 +255,7 @@ def test_an_endpoint_failing_for_three_days_is_disabled_and_its_admins_emailed(m
 
 def test_a_success_ends_the_failure_streak(merchant_a, receiver):
     receiver.fail(1)
-    endpoint, _ = services.create_endpoint(merchant_a, False, url=receiver.url("/hook"), event_types=["payment.paid"])
+    endpoint, _ = create_endpoint(merchant_a, False, url=receiver.url("/hook"), event_types=["payment.paid"])
     delivery = Delivery.objects.get(event=dispatched(record_event(merchant_a)))
     endpoint.refresh_from_db()
     assert endpoint.failing_since is not None
@@ -241,7 +274,7 @@ def test_resend_makes_one_more_attempt_of_a_failed_delivery(merchant_a, receiver
     assert delivery.status == Delivery.Status.FAILED
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.resend(delivery)
+        assert resend(delivery)
 
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.SUCCEEDED
@@ -257,7 +290,7 @@ def test_resend_of_a_failing_delivery_fails_again_after_one_attempt(
         delivery = next_attempt(delivery)
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.resend(delivery)
+        resend(delivery)
 
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.FAILED

@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from notifications import services, signing
+from notifications import signing
 from notifications.models import IpnSecret, WebhookEndpoint
+from notifications.services.endpoints import create_endpoint, rotate_endpoint_secret, rotate_ipn_secret
 
 from .helpers import dispatched, record_event
 
@@ -25,7 +26,7 @@ def verify(secret: str, header: str, raw_body: bytes, tolerance=300) -> bool:
 
 
 def test_a_webhook_is_signed_with_its_endpoint_secret(merchant_a, receiver):
-    _, secret = services.create_endpoint(merchant_a, False, url=receiver.url("/hook"), event_types=["payment.paid"])
+    _, secret = create_endpoint(merchant_a, False, url=receiver.url("/hook"), event_types=["payment.paid"])
     dispatched(record_event(merchant_a))
 
     (request,) = receiver.received
@@ -39,7 +40,7 @@ def test_a_webhook_is_signed_with_its_endpoint_secret(merchant_a, receiver):
 
 def test_an_ipn_is_signed_with_the_merchant_secret_of_its_mode(merchant_a, receiver):
     dispatched(record_event(merchant_a, ipn_url=receiver.url()))
-    secret = services.rotate_ipn_secret(merchant_a, False)
+    secret = rotate_ipn_secret(merchant_a, False)
     dispatched(record_event(merchant_a, ipn_url=receiver.url()))
 
     first, second = receiver.received
@@ -54,8 +55,8 @@ def test_an_ipn_is_signed_with_the_merchant_secret_of_its_mode(merchant_a, recei
 
 
 def test_during_a_rotation_both_secrets_verify_then_only_the_new_one(merchant_a, receiver):
-    endpoint, old = services.create_endpoint(merchant_a, False, url=receiver.url("/hook"), event_types=["payment.paid"])
-    new = services.rotate_endpoint_secret(endpoint)
+    endpoint, old = create_endpoint(merchant_a, False, url=receiver.url("/hook"), event_types=["payment.paid"])
+    new = rotate_endpoint_secret(endpoint)
 
     dispatched(record_event(merchant_a))
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
@@ -81,12 +82,12 @@ def test_an_old_timestamp_fails_the_recipe(merchant_a):
 
 
 def test_secrets_are_encrypted_at_rest(merchant_a):
-    endpoint, secret = services.create_endpoint(merchant_a, False, url="https://hooks.example.org/x", event_types=[])
+    endpoint, secret = create_endpoint(merchant_a, False, url="https://hooks.example.org/x", event_types=[])
     stored = WebhookEndpoint.objects.get(pk=endpoint.pk)
     assert secret.encode() not in bytes(stored.secret_encrypted)
     assert signing.valid_secrets(stored) == [secret]
     # bound to its row: another endpoint's ciphertext does not decrypt as this one
-    other, _ = services.create_endpoint(merchant_a, False, url="https://hooks.example.org/y", event_types=[])
+    other, _ = create_endpoint(merchant_a, False, url="https://hooks.example.org/y", event_types=[])
     other.secret_encrypted = stored.secret_encrypted
     with pytest.raises(Exception):  # noqa: B017  cryptography's InvalidTag
         signing.valid_secrets(other)

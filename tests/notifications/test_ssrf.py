@@ -6,6 +6,7 @@ import pytest
 import responses
 
 from notifications import transport
+from notifications.forms import endpoint_url_problem
 from notifications.models import Delivery
 
 from .helpers import dispatched, record_event
@@ -216,8 +217,6 @@ def test_address_checks_cover_every_flag():
 
 
 def test_the_dashboard_form_refuses_what_delivery_would_refuse(settings):
-    from notifications.forms import endpoint_url_problem
-
     settings.NOTIFICATIONS_ALLOW_PRIVATE_NETWORKS = False
     assert endpoint_url_problem("https://hooks.shop.example/x", is_live=True) is None
     for url in ("http://hooks.shop.example/x", "https://127.0.0.1/x", "https://localhost/x", "https://[::1]/x"):
