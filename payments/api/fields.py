@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import urlsplit
 
@@ -60,8 +61,6 @@ class JSONObjectField(serializers.Field):
         super().__init__(*args, **kwargs)
 
     def to_internal_value(self, data):
-        import json
-
         if not isinstance(data, dict):
             self.fail("invalid")
         if len(json.dumps(data).encode()) > self.max_bytes:

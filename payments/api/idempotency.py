@@ -1,27 +1,23 @@
 """`Idempotency-Key` on POST and PATCH (spec §4): replay the stored answer, 409 on conflicts.
 
-The key is claimed by inserting its row before the view runs (a unique constraint arbitrates
-between concurrent requests); the answer is stored when the view returns. 5xx, 429 and this
-section's 409 are not stored, so a retry after them executes again.
+The API's wrapper around payments.idempotency (the key table the dashboard's refund form uses
+too): the key is claimed before the view runs and the answer is stored when the view returns.
+5xx, 429 and this section's 409 are not stored, so a retry after them executes again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import timedelta
 from functools import wraps
 
-from django.db import IntegrityError, transaction
 from django.http import JsonResponse
-from django.utils import timezone
 from rest_framework.response import Response
 
-from payments.models import IdempotencyRecord
+from payments import idempotency
 from payplug.api import ApiError, is_valid_idempotency_key
 
-ABANDONED_AFTER = timedelta(minutes=2)  # a claim whose request died (process killed) can be taken over
-KEEP_FOR = timedelta(hours=48)
+__all__ = ["idempotent", "request_hash"]
 
 
 def request_hash(method: str, path: str, body: dict) -> str:
@@ -61,50 +57,27 @@ def idempotent(view_method):
         except Exception as exc:
             response = self.handle_exception(exc)  # an API error: stored like any other answer
             if response is None or response.status_code >= 500:
-                IdempotencyRecord.objects.filter(pk=record.pk).delete()
+                idempotency.release(record)
                 raise
         if response.status_code >= 500 or response.status_code == 429:
-            IdempotencyRecord.objects.filter(pk=record.pk).delete()
+            idempotency.release(record)
             return response
-        IdempotencyRecord.objects.filter(pk=record.pk).update(
-            status_code=response.status_code, response_body=_body_of(response), completed_at=timezone.now()
-        )
+        idempotency.store(record, response.status_code, _body_of(response))
         return response
 
     return wrapper
 
 
-def _claim(merchant, is_live: bool, key: str, digest: str) -> IdempotencyRecord:
-    now = timezone.now()
+def _claim(merchant, is_live: bool, key: str, digest: str):
     try:
-        with transaction.atomic():
-            return IdempotencyRecord.objects.create(
-                merchant=merchant, is_live=is_live, key=key, request_hash=digest, created_at=now
-            )
-    except IntegrityError:
-        pass
-    record = IdempotencyRecord.objects.get(merchant=merchant, is_live=is_live, key=key)
-    if record.request_hash != digest:
+        return idempotency.claim(merchant, is_live, key, digest)
+    except idempotency.KeyReused:
         raise ApiError(
             "idempotency_key_reused", "This Idempotency-Key was already used with another request.", status=409
-        )
-    if record.status_code is None:
-        if record.created_at < now - ABANDONED_AFTER:
-            taken = IdempotencyRecord.objects.filter(
-                pk=record.pk, status_code__isnull=True, created_at=record.created_at
-            ).update(created_at=now)
-            if taken:
-                record.created_at = now
-                return record
+        ) from None
+    except idempotency.KeyInUse:
         raise ApiError(
             "idempotency_key_in_use",
             "A request with this Idempotency-Key is still being processed; retry later.",
             status=409,
-        )
-    return record
-
-
-def purge_expired(now=None) -> int:
-    now = now or timezone.now()
-    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=now - KEEP_FOR).delete()
-    return deleted
+        ) from None

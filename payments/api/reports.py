@@ -1,17 +1,19 @@
-"""`/v1/accounting_reports` (spec §11): create, retrieve, and the signed temporary file link."""
+"""`/v1/accounting_reports` (spec §11): create and retrieve. The signed temporary file link is served
+by payments.money.reports.serve_temporary_link (the dashboard's URL)."""
 
 from __future__ import annotations
 
 import re
 from datetime import date, timedelta
 
-from django.http import FileResponse, Http404
 from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from payments import representations
+from payments.api import schema
+from payments.api.docs import api_operation
 from payments.api.fields import HttpUrlField
 from payments.api.idempotency import idempotent
 from payments.models import AccountingReport
@@ -53,6 +55,16 @@ class AccountingReportCreateSerializer(StrictSerializer):
 
 
 class AccountingReportCreate(ApiView):
+    @api_operation(
+        "accounting_reports_create",
+        "accounting reports",
+        "Create an accounting report",
+        schema.AccountingReport,
+        status=201,
+        request=AccountingReportCreateSerializer,
+        errors=(400, 401, 403, 409, 413, 429),
+        examples=schema.ACCOUNTING_REPORT_CREATE_EXAMPLES,
+    )
     @idempotent
     def post(self, request):
         serializer = AccountingReportCreateSerializer(
@@ -73,6 +85,13 @@ class AccountingReportCreate(ApiView):
 
 
 class AccountingReportDetail(ApiView):
+    @api_operation(
+        "accounting_reports_retrieve",
+        "accounting reports",
+        "Retrieve an accounting report",
+        schema.AccountingReport,
+        parameters=[schema.REPORT_ID],
+    )
     def get(self, request, report_id):
         report = (
             AccountingReport.objects.for_tenant(self.get_merchant(), self.is_live).filter(public_id=report_id).first()
@@ -80,14 +99,3 @@ class AccountingReportDetail(ApiView):
         if report is None:
             raise NotFound()
         return Response(representations.accounting_report(report))
-
-
-def report_file(request, token):
-    """The temporary link: no API key, a signature that expires with the file (24 h)."""
-    report = reports.report_for_token(token)
-    if report is None:
-        raise Http404("This link has expired or is not valid.")
-    response = FileResponse(report.file.open("rb"), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="accounting-report-{report.public_id}.csv"'
-    response["Cache-Control"] = "private, no-store"
-    return response

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import EmailValidator
 from rest_framework import serializers
 
+from payments.amounts import MAX_AMOUNT, MIN_AMOUNT
 from payments.api.fields import (
     AddressSerializer,
     CheckedString,
@@ -22,8 +23,6 @@ from payments.api.fields import (
 from payments.models import Card, Customer
 from payplug.api import StrictBooleanField, StrictCharField, StrictIntegerField, StrictSerializer
 
-MIN_AMOUNT = 99
-MAX_AMOUNT = 2_000_000
 NOT_OFFERED_METHODS = {
     "american_express",
     "oney_x3_with_fees",

@@ -10,8 +10,8 @@ from rest_framework.response import Response
 from payments import representations, services
 from payments.acquirers.base import AcquirerUnavailable
 from payments.api import schema
+from payments.api.docs import PAGE_PARAMETER, WRITE_ERRORS, api_operation, per_page_parameter
 from payments.api.idempotency import idempotent
-from payments.api.schema import api_operation
 from payments.api.serializers import (
     CardAttachSerializer,
     CustomerSerializer,
@@ -25,7 +25,7 @@ from payplug.api import ApiError
 from payplug.api_views import ApiView
 from payplug.prepared import PreparedSelect
 
-PAGE_PARAMETERS = [schema.PAGE_PARAMETER, schema.per_page_parameter(10)]
+PAGE_PARAMETERS = [PAGE_PARAMETER, per_page_parameter(10)]
 
 
 def parse_paging(request, default_per_page: int = 10) -> tuple[int, int]:
@@ -205,7 +205,7 @@ class PaymentDetail(PaymentsApiView):
         "captures an authorized deferred payment.",
         request=PaymentUpdateSerializer,
         parameters=[schema.PAYMENT_ID],
-        errors=(*schema.WRITE_ERRORS, 503),
+        errors=(*WRITE_ERRORS, 503),
         examples=schema.PAYMENT_UPDATE_EXAMPLES,
     )
     @idempotent
@@ -225,7 +225,7 @@ class RefundListCreate(PaymentsApiView):
         "refunds",
         "List the refunds of a payment",
         schema.RefundList,
-        parameters=[schema.PAYMENT_ID, schema.PAGE_PARAMETER, schema.per_page_parameter(100)],
+        parameters=[schema.PAYMENT_ID, PAGE_PARAMETER, per_page_parameter(100)],
     )
     def get(self, request, payment_id):
         payment = self.get_payment(payment_id)
@@ -241,7 +241,7 @@ class RefundListCreate(PaymentsApiView):
         description="Refunds a paid payment, partially or (without `amount`) totally.",
         request=RefundCreateSerializer,
         parameters=[schema.PAYMENT_ID],
-        errors=(*schema.WRITE_ERRORS, 503),
+        errors=(*WRITE_ERRORS, 503),
         examples=schema.REFUND_CREATE_EXAMPLES,
     )
     @idempotent
@@ -322,7 +322,7 @@ class CustomerDetail(PaymentsApiView):
         description="Any subset of the fields; `null` clears an optional field; `metadata` replaces the whole object.",
         request=CustomerSerializer(partial=True),
         parameters=[schema.CUSTOMER_ID],
-        errors=schema.WRITE_ERRORS,
+        errors=WRITE_ERRORS,
     )
     @idempotent
     def patch(self, request, customer_id):
@@ -371,7 +371,7 @@ class CustomerCards(PaymentsApiView):
         description="Attaches a card saved earlier by a payment without a customer.",
         request=CardAttachSerializer,
         parameters=[schema.CUSTOMER_ID],
-        errors=schema.WRITE_ERRORS,
+        errors=WRITE_ERRORS,
     )
     @idempotent
     def post(self, request, customer_id):

@@ -3,8 +3,7 @@
 import pytest
 
 from payments.models import Payment
-
-from .helpers import create_payment, pay, payment_body
+from tests.payments.helpers import create_payment, pay, payment_body
 
 pytestmark = pytest.mark.django_db
 

@@ -3,8 +3,7 @@
 import pytest
 
 from payments.models import Payment, Refund
-
-from .helpers import create_payment, pay
+from tests.payments.helpers import create_payment, pay
 
 pytestmark = pytest.mark.django_db
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 from types import SimpleNamespace
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -239,8 +240,6 @@ def test_unusual_bodies_go_through_the_serializer(change):
 
 def test_the_api_answers_the_same_through_either_path(api):
     """The same body, once by the fast path and once forced through the serializer."""
-    from unittest import mock
-
     first = api.post("/v1/payments", BODY)
     with mock.patch("payments.api.views.fast_payment_create", return_value=None):
         second = api.post("/v1/payments", BODY)

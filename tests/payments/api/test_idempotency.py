@@ -1,10 +1,13 @@
 """Idempotency-Key (spec §4)."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
+from payments.idempotency import purge_expired
 from payments.models import IdempotencyRecord, Payment, Refund
-
-from .helpers import create_payment, pay, payment_body
+from tests.payments.helpers import create_payment, pay, payment_body
 
 pytestmark = pytest.mark.django_db
 
@@ -76,12 +79,6 @@ def test_invalid_key_is_400(api):
 
 
 def test_purge_keeps_keys_for_at_least_24_hours(api, merchant_a):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from payments.api.idempotency import purge_expired
-
     api.post("/v1/payments", payment_body(), headers={"Idempotency-Key": "recent"})
     IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(hours=25))
     purge_expired()

@@ -22,9 +22,9 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
 from payments.api import urls as api_urls
+from payments.api.schema import strip_trailing_slashes
 from tests import factories
-
-from .helpers import create_payment, pay, payment_body
+from tests.payments.helpers import create_payment, pay, payment_body
 
 pytestmark = pytest.mark.django_db
 
@@ -616,8 +616,6 @@ def test_the_document_checker_has_teeth(document, api):
 
 
 def test_the_trailing_slash_hook_shows_canonical_routes():
-    from payments.api.schema import strip_trailing_slashes
-
     document = strip_trailing_slashes(copy.deepcopy(load_document()), None, None, True)
 
     assert {path for path, _, _ in operations(document)} == {path for path, _ in expected_routes()}

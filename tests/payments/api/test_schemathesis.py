@@ -35,7 +35,7 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
     status_code_conformance,
 )
 
-from .test_openapi import build_world, expected_routes, snapshot  # noqa: E402
+from tests.payments.api.test_openapi import build_world, expected_routes, snapshot  # noqa: E402
 
 MAX_EXAMPLES = 40  # valid requests per operation (and half as many invalid ones), plus the document's examples
 CHECKS = [
