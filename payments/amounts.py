@@ -1,8 +1,10 @@
-"""Money as people read and type it: the one parser and the one formatter of every page.
+"""Money as people read and type it: the one parser and the one formatter of every page, and the
+amount limits of every payment.
 
 Display only: money is stored and computed in integer cents; the API and the CSV exports never
-format amounts (integer cents on the wire). Hosted pages, emails and the dashboard all format with
-`format_amount` / `format_money` and read typed amounts with `parse_amount`.
+format amounts (integer cents on the wire). Hosted pages, emails and the dashboard (lists, forms,
+filters, charts) all format with `format_amount` / `format_money`, read typed amounts with
+`parse_amount` and put an amount back into a form field with `amount_for_input`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,11 @@ from decimal import Decimal
 from django.utils import formats, translation
 
 CURRENCY_SYMBOLS = {"EUR": "€"}
+
+# The amounts a payment may have, in cents, whoever creates it (API, payment link, pay button);
+# a merchant's own min_amount/max_amount narrow them.
+MIN_AMOUNT = 99
+MAX_AMOUNT = 2_000_000
 
 
 def format_amount(cents: int, currency: str = "EUR", language: str | None = None) -> str:
@@ -28,7 +35,8 @@ def format_amount(cents: int, currency: str = "EUR", language: str | None = None
 
 
 def parse_amount(text: str) -> int | None:
-    """A shopper-typed amount ('25', '25,5', '25.50', '1 250,00', '€12') in cents; None if unreadable."""
+    """A typed amount in euros ('25', '25,5', '25.50', '1 250,00', '1.250,00', '€12') in cents;
+    None if unreadable. Shoppers (payment links) and merchants (dashboard forms and filters) alike."""
     cleaned = re.sub(r"[\s\u00a0\u202f€]", "", text or "")
     if not cleaned:
         return None
@@ -46,7 +54,8 @@ def parse_amount(text: str) -> int | None:
 
 
 def amount_for_input(cents: int | None) -> str:
-    """An amount as a shopper would type it back (no symbol, locale's decimal separator)."""
+    """An amount as it is typed back into a form field or a filter link: no symbol, the active
+    language's decimal separator, no decimals for whole euros ('25', '12,50'); `parse_amount` reads it."""
     if cents is None:
         return ""
     value = Decimal(int(cents)).scaleb(-2)

@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from merchants.services import Actor, audit
 from payments import services
-from payments.api.serializers import MAX_AMOUNT, MIN_AMOUNT
+from payments.amounts import MAX_AMOUNT, MIN_AMOUNT
 from payments.errors import PaymentError
 from payments.models import Payment, PaymentLink
 

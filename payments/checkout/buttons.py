@@ -4,7 +4,8 @@ static/js/paybutton.js, pasted into any page, asks this endpoint for a payment a
 hosted page (lightbox, or a redirect on small screens). It is not the secret-key API:
 
 * only publishable keys (`pk_test_`/`pk_live_`) are accepted, and they can do nothing else;
-* only from the merchant's allowed origins (Merchant.allowed_origins): CORS headers name exactly
+* only from the merchant's allowed origins (Merchant.allowed_origins, whose rules live in
+  payments.paybutton, shared with the dashboard that edits them): CORS headers name exactly
   the caller's origin when it is allowed, and the preflight (OPTIONS) is answered the same way.
   http://localhost origins work in test mode only; our own origin works in test mode only (the
   dashboard's live preview);
@@ -18,82 +19,20 @@ from __future__ import annotations
 import json
 from urllib.parse import urlsplit
 
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from merchants.models import ApiKey, Merchant
-from merchants.services import Actor, client_ip, find_api_key, update_profile
-from payments import amounts, display, representations, services
-from payments.api.serializers import MAX_AMOUNT, MIN_AMOUNT
+from merchants.services import client_ip, find_api_key
+from payments import amounts, display, links, paybutton, representations, services
 from payments.checkout import guards
 
 MAX_BODY_BYTES = 4096
-MAX_ORIGINS = 20
 PREFLIGHT_MAX_AGE = 600
 
 
 # --- allowed origins ----------------------------------------------------------------------------------
-
-
-def clean_origin(text: str) -> str:
-    """'https://Shop.example.org/' -> 'https://shop.example.org'; raises ValidationError otherwise."""
-    raw = (text or "").strip()
-    parts = urlsplit(raw.rstrip("/"))
-    try:
-        port = parts.port
-    except ValueError:
-        port = -1
-    if (
-        parts.scheme not in ("https", "http")
-        or not parts.hostname
-        or port == -1
-        or parts.path
-        or parts.query
-        or parts.fragment
-        or parts.username
-        or parts.password
-        or "*" in raw
-    ):
-        raise ValidationError(
-            _("%(origin)s is not an origin: write the scheme and host only, e.g. https://shop.example.org."),
-            params={"origin": raw[:100]},
-        )
-    origin = f"{parts.scheme}://{parts.hostname.lower()}"
-    if port and port != {"https": 443, "http": 80}[parts.scheme]:
-        origin += f":{port}"
-    if parts.scheme == "http" and not guards.is_loopback_origin(origin):
-        raise ValidationError(
-            _("%(origin)s: use https (plain http is accepted only for localhost, in test mode)."),
-            params={"origin": raw[:100]},
-        )
-    return origin
-
-
-def clean_origins(lines: list[str]) -> list[str]:
-    origins: list[str] = []
-    errors = []
-    for line in lines:
-        if not line.strip():
-            continue
-        try:
-            origin = clean_origin(line)
-        except ValidationError as exc:
-            errors.extend(exc.messages)
-            continue
-        if origin not in origins:
-            origins.append(origin)
-    if len(origins) > MAX_ORIGINS:
-        errors.append(_("At most %(count)d origins.") % {"count": MAX_ORIGINS})
-    if errors:
-        raise ValidationError(errors)
-    return origins
-
-
-def update_allowed_origins(merchant: Merchant, actor: Actor, origins: list[str]) -> Merchant:
-    """The merchant's settings service does the write and the audit entry."""
-    return update_profile(merchant, actor, {"allowed_origins": clean_origins(origins)})
 
 
 def origin_allowed(request, merchant: Merchant, origin: str, is_live: bool) -> bool:
@@ -103,7 +42,7 @@ def origin_allowed(request, merchant: Merchant, origin: str, is_live: bool) -> b
     if not is_live and origin in guards.own_origins(request):
         return True
     allowed = {o.lower() for o in (merchant.allowed_origins or []) if isinstance(o, str)}
-    return origin in allowed and guards.origin_usable(origin, is_live)
+    return origin in allowed and paybutton.origin_usable(origin, is_live)
 
 
 # --- the endpoint ------------------------------------------------------------------------------------
@@ -134,10 +73,6 @@ def _error(code: str, message: str, status: int, origin: str | None = None):
     response["Cache-Control"] = "no-store"
     response["Vary"] = "Origin"
     return _cors(response, origin) if origin else response
-
-
-def _bounds(merchant: Merchant) -> tuple[int, int]:
-    return max(MIN_AMOUNT, merchant.min_amount), min(MAX_AMOUNT, merchant.max_amount)
 
 
 def _body(request) -> dict | None:
@@ -192,7 +127,7 @@ def create_session(request, key):
     if data is None:
         return _error("invalid_request", "The body must be a JSON object.", 400, origin)
     amount = data.get("amount")
-    low, high = _bounds(merchant)
+    low, high = links.merchant_bounds(merchant)
     if isinstance(amount, bool) or not isinstance(amount, int) or not low <= amount <= high:
         language = display.shopper_language(request, data.get("language"))
         message = _("Enter an amount between %(min)s and %(max)s.") % {

@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from merchants.services import client_ip
+from payments import paybutton
 from payplug import geoip
 
 WINDOW_SECONDS = 3600
@@ -136,25 +137,12 @@ def form_is_genuine(request, payment) -> bool:
 # --- framing (the pay button's lightbox) ----------------------------------------------------------
 
 
-def is_loopback_origin(origin: str) -> bool:
-    host = urlsplit(origin).hostname or ""
-    return host in ("localhost", "127.0.0.1", "::1") or host.endswith(".localhost")
-
-
-def origin_usable(origin: str, is_live: bool) -> bool:
-    """https origins always; http only for localhost, and only in test mode."""
-    scheme = urlsplit(origin).scheme
-    if scheme == "https":
-        return True
-    return scheme == "http" and not is_live and is_loopback_origin(origin)
-
-
 def frame_origins(payment) -> list[str]:
     """Who may frame this payment's pages: the merchant's allowed origins, for pay-button payments only."""
     if payment.source != "button":
         return []
     origins = [o for o in (payment.merchant.allowed_origins or []) if isinstance(o, str)]
-    return [o for o in origins if origin_usable(o, payment.is_live)]
+    return [o for o in origins if paybutton.origin_usable(o, payment.is_live)]
 
 
 def allow_framing(response, payment, request=None):

@@ -18,6 +18,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -27,8 +28,8 @@ from merchants.decorators import dashboard_view
 from merchants.models import ApiKey
 from merchants.services import Actor
 from payments import amounts, links
+from payments import paybutton as pay_button  # the module; `paybutton` below is this page's view
 from payments.amounts import format_money
-from payments.checkout import buttons
 from payments.models import PaymentLink
 
 LANGUAGE_CHOICES = [
@@ -172,7 +173,7 @@ class OriginsForm(forms.Form):
     )
 
     def clean_origins(self):
-        return buttons.clean_origins(self.cleaned_data["origins"].splitlines())
+        return pay_button.clean_origins(self.cleaned_data["origins"].splitlines())
 
 
 # --- links ---------------------------------------------------------------------------------------------
@@ -309,8 +310,6 @@ def button_attributes(key: str, data: dict) -> list[tuple[str, str]]:
 
 
 def snippet(attributes: list[tuple[str, str]]) -> str:
-    from django.utils.html import escape
-
     script = settings.PUBLIC_BASE_URL + static("js/paybutton.js")
     attrs = "".join(f' {name}="{escape(value)}"' for name, value in attributes)
     return f'<div data-payplatform-button{attrs}></div>\n<script src="{escape(script)}" async></script>'
@@ -331,7 +330,9 @@ def paybutton(request):
             raise PermissionDenied  # the page is for MANAGE_LINKS; the origins are a merchant setting
         origins_form = OriginsForm(request.POST)
         if origins_form.is_valid():
-            buttons.update_allowed_origins(merchant, Actor.from_request(request), origins_form.cleaned_data["origins"])
+            pay_button.update_allowed_origins(
+                merchant, Actor.from_request(request), origins_form.cleaned_data["origins"]
+            )
             messages.success(request, _("Allowed websites saved."))
             return redirect("dashboard:paybutton")
     form = ButtonForm(request.GET or None, initial={"amount": "10"})

@@ -8,16 +8,19 @@ ORDER BY created_at DESC, id DESC LIMIT n`, served by the (merchant, is_live[, f
 from __future__ import annotations
 
 import base64
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
 
 from django.db.models import Q, Sum
 from django.db.models.functions import Lower, TruncDate
 from django.utils import timezone
+from django.utils.html import escape
 
+from payments import amounts
 from payments.models import LedgerAccount, LedgerEntry, LedgerTransaction, Payment
+from payments.money import ledger
 
 PAGE_SIZE = 50
 _LAST4 = re.compile(r"^\d{4}$")
@@ -51,30 +54,15 @@ class PaymentFilters:
         if self.date_to:
             items.append(("date_to", self.date_to.isoformat()))
         if self.amount_min is not None:
-            items.append(("amount_min", cents_to_text(self.amount_min)))
+            items.append(("amount_min", amounts.amount_for_input(self.amount_min)))
         if self.amount_max is not None:
-            items.append(("amount_max", cents_to_text(self.amount_max)))
+            items.append(("amount_max", amounts.amount_for_input(self.amount_max)))
         for name in ("last4", "email", "q"):
             if getattr(self, name):
                 items.append((name, getattr(self, name)))
         if self.metadata_key:
             items.append(("metadata", f"{self.metadata_key}={self.metadata_value}"))
         return items
-
-
-def cents_to_text(cents: int) -> str:
-    return f"{cents // 100}.{cents % 100:02d}"
-
-
-def parse_money(text: str) -> int:
-    """'12', '12.5', '12,50' (euros) -> cents; ValueError otherwise."""
-    text = text.strip().replace(",", ".").replace("€", "").strip()
-    if not re.fullmatch(r"\d{1,9}(\.\d{1,2})?", text):
-        raise ValueError(text)
-    try:
-        return int((Decimal(text) * 100).to_integral_value())
-    except InvalidOperation:
-        raise ValueError(text) from None
 
 
 def parse_filters(params) -> PaymentFilters:
@@ -93,10 +81,11 @@ def parse_filters(params) -> PaymentFilters:
     for name in ("amount_min", "amount_max"):
         raw = params.get(name, "").strip()
         if raw:
-            try:
-                setattr(f, name, parse_money(raw))
-            except ValueError:
+            cents = amounts.parse_amount(raw)
+            if cents is None:
                 f.errors[name] = "Enter an amount in euros, e.g. 12.50."
+            else:
+                setattr(f, name, cents)
     last4 = params.get("last4", "").strip()
     if last4:
         if _LAST4.match(last4):
@@ -253,8 +242,6 @@ def _iso(value):
 def export_rows(queryset, chunk: int = 2000):
     """CSV rows for a filtered payment queryset, newest first, in constant memory: keyset chunks
     (each one short indexed query, so neither the database nor we hold a million-row cursor)."""
-    import json
-
     yield EXPORT_COLUMNS
     cursor = None
     model = queryset.model
@@ -304,8 +291,6 @@ def export_rows(queryset, chunk: int = 2000):
 
 def daily_series(merchant_id: int, is_live: bool, days: int = 30, today: date | None = None) -> list[dict]:
     """Per UTC day: closing balance (pending + available + reserve) and paid volume (captures)."""
-    from payments.money import ledger
-
     today = today or timezone.now().date()
     first = today - timedelta(days=days - 1)
     start = datetime.combine(first, time.min, tzinfo=UTC)
@@ -343,12 +328,11 @@ def daily_series(merchant_id: int, is_live: bool, days: int = 30, today: date | 
 
 def chart_svg(series: list[dict], width: int = 640, height: int = 220) -> str:
     """A server-side SVG: daily volume as bars, the closing balance as a line. No script, no
-    external origin; colours are presentation attributes (the CSP allows no inline style)."""
-    from django.utils.html import escape
-
+    external origin; colours are presentation attributes (the CSP allows no inline style).
+    Amounts are written like every other amount of the dashboard (amounts.format_money)."""
     if not series:
         return ""
-    pad_left, pad_bottom, pad_top = 56, 24, 12
+    pad_left, pad_bottom, pad_top = 80, 24, 12  # room for the top label, e.g. '€12,345.67'
     inner_w, inner_h = width - pad_left - 8, height - pad_bottom - pad_top
     top = max([1, *[abs(s["balance"]) for s in series], *[s["volume"] for s in series]])
     step = inner_w / len(series)
@@ -362,16 +346,17 @@ def chart_svg(series: list[dict], width: int = 640, height: int = 220) -> str:
         f'<title id="chart-title">Balance and daily volume, last {len(series)} days</title>',
         f'<line x1="{pad_left}" y1="{pad_top + inner_h}" x2="{width - 8}" y2="{pad_top + inner_h}" stroke="#d0d7de"/>',
         f'<text x="{pad_left - 6}" y="{pad_top + 10}" text-anchor="end" font-size="11" fill="#57606a">'
-        f"{escape(cents_to_text(top))}</text>",
+        f"{escape(amounts.format_money(top, 'EUR'))}</text>",
         f'<text x="{pad_left - 6}" y="{pad_top + inner_h}" text-anchor="end" font-size="11" fill="#57606a">0</text>',
     ]
     for i, s in enumerate(series):
         if s["volume"]:
             x = pad_left + i * step + step * 0.15
+            volume = escape(amounts.format_money(s["volume"], "EUR"))
             parts.append(
                 f'<rect x="{x:.1f}" y="{y(s["volume"]):.1f}" width="{step * 0.7:.1f}" '
                 f'height="{pad_top + inner_h - y(s["volume"]):.1f}" fill="#9ec5fe">'
-                f"<title>{s['day'].isoformat()}: volume {cents_to_text(s['volume'])}</title></rect>"
+                f"<title>{s['day'].isoformat()}: volume {volume}</title></rect>"
             )
     points = " ".join(f"{pad_left + i * step + step / 2:.1f},{y(s['balance']):.1f}" for i, s in enumerate(series))
     parts.append(f'<polyline points="{points}" fill="none" stroke="#1f5fbf" stroke-width="2"/>')

@@ -7,12 +7,11 @@ exports stream (payments.dashboard.queries).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.contrib import messages
-from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
@@ -23,7 +22,7 @@ from django.views.decorators.http import require_POST
 from merchants import roles
 from merchants.decorators import dashboard_view
 from notifications.models import Event
-from payments import services
+from payments import amounts, idempotency, services
 from payments.acquirers.base import AcquirerUnavailable
 from payments.dashboard import queries
 from payments.errors import PaymentError
@@ -32,7 +31,6 @@ from payments.models import (
     Card,
     Customer,
     Dispute,
-    IdempotencyRecord,
     LedgerTransaction,
     Payment,
     Payout,
@@ -195,21 +193,21 @@ def payment_detail(request, payment_id):
 def refund_confirm(request, payment_id):
     """Two steps: GET the confirmation page (it carries a fresh form token), POST to refund.
 
-    The token is claimed as an idempotency record (unique per merchant and mode) before the refund,
-    so a double submit, a reload or two tabs refund once."""
+    The token is claimed as an idempotency key (payments.idempotency, the API's key table) before
+    the refund, so a double submit, a reload or two tabs refund once; when nothing was refunded
+    (acquirer unavailable) the key is freed and the same form may retry."""
     payment = get_object_or_404(_tenant(request, Payment), public_id=payment_id)
     if request.method == "POST":
         return _refund_post(request, payment)
     amount = request.GET.get("amount", "").strip()
     context = {"payment": payment, "token": random_base62(24), "amount": amount, "error": None}
     if amount:
-        try:
-            context["amount_cents"] = queries.parse_money(amount)
-        except ValueError:
+        context["amount_cents"] = amounts.parse_amount(amount)
+        if context["amount_cents"] is None:
             context["error"] = _("Enter an amount in euros, e.g. 12.50.")
     else:
         context["amount_cents"] = payment.remaining_amount
-        context["amount"] = queries.cents_to_text(payment.remaining_amount)
+        context["amount"] = amounts.amount_for_input(payment.remaining_amount)
     return render(request, "dashboard/payments_refund.html", context)
 
 
@@ -218,36 +216,30 @@ def _refund_post(request, payment):
     if not token or len(token) > 64:
         messages.error(request, _("The form expired; try again."))
         return redirect("dashboard:payment", payment.public_id)
-    try:
-        amount = queries.parse_money(request.POST.get("amount", ""))
-    except ValueError:
+    amount = amounts.parse_amount(request.POST.get("amount", ""))
+    if amount is None:
         messages.error(request, _("Enter an amount in euros, e.g. 12.50."))
         return redirect("dashboard:payment", payment.public_id)
     key = f"dashboard-refund:{token}"
     merchant, is_live = request.dashboard.merchant, request.dashboard.is_live
     try:
-        with transaction.atomic():
-            record = IdempotencyRecord.objects.create(
-                merchant=merchant, is_live=is_live, key=key, request_hash=f"{payment.public_id}:{amount}"
-            )
-    except IntegrityError:
+        record = idempotency.claim(merchant, is_live, key, f"{payment.public_id}:{amount}")
+    except (idempotency.KeyReused, idempotency.KeyInUse):
+        record = None
+    if record is None or record.status_code is not None:
         messages.info(request, _("This refund was already submitted; it was made once."))
         return redirect("dashboard:payment", payment.public_id)
     try:
         refund = services.refund(payment, amount, idempotency_key=key, created_by=_actor(request))
     except PaymentError as exc:
-        IdempotencyRecord.objects.filter(pk=record.pk).update(
-            status_code=400, response_body={"code": exc.code, "message": exc.message}, completed_at=timezone.now()
-        )
+        idempotency.store(record, 400, {"code": exc.code, "message": exc.message})
         messages.error(request, exc.message)
         return redirect("dashboard:payment", payment.public_id)
     except AcquirerUnavailable:
-        IdempotencyRecord.objects.filter(pk=record.pk).delete()  # nothing happened: the same form may retry
+        idempotency.release(record)  # nothing happened: the same form may retry
         messages.error(request, _("The acquirer is unavailable; nothing was refunded. Try again in a moment."))
         return redirect("dashboard:payment", payment.public_id)
-    IdempotencyRecord.objects.filter(pk=record.pk).update(
-        status_code=201, response_body={"refund": refund.public_id}, completed_at=timezone.now()
-    )
+    idempotency.store(record, 201, {"refund": refund.public_id})
     messages.success(
         request, _("Refunded %(amount)s (%(id)s).") % {"amount": refund.amount_display, "id": refund.public_id}
     )
@@ -332,8 +324,6 @@ def payout_detail(request, payout_id):
 @dashboard_view(roles.EXPORT)
 def accounting_export(request):
     """The dashboard's accounting export: the same report as POST /v1/accounting_reports."""
-    from datetime import date
-
     try:
         start = date.fromisoformat(request.POST.get("start_date", ""))
         end = date.fromisoformat(request.POST.get("end_date", ""))
@@ -360,16 +350,12 @@ def accounting_download(request, report_id):
     report = get_object_or_404(_tenant(request, AccountingReport), public_id=report_id)
     if report.current_status() != AccountingReport.Status.AVAILABLE or not report.file:
         raise Http404
-    response = FileResponse(report.file.open("rb"), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="accounting-report-{report.public_id}.csv"'
-    return response
+    return reports.file_response(report)
 
 
 def accounting_report_file(request, token):
     """The API's temporary link (spec §11): no login, a signature that expires with the file."""
-    from payments.api.reports import report_file
-
-    return report_file(request, token)
+    return reports.serve_temporary_link(token)
 
 
 # --- disputes --------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Idempotency-Key records of the API and the dashboard (see payments.api.idempotency)."""
+"""Idempotency-Key records of the API and the dashboard (see payments.idempotency and payments.api.idempotency)."""
 
 from __future__ import annotations
 

@@ -9,8 +9,7 @@ from django.test import Client
 from merchants.models import Merchant
 from payments import amounts, display
 from payments.models import Card, Payment, PaymentAttempt
-
-from .helpers import answer_3ds, create_payment, hosted_path, pay
+from tests.payments.helpers import answer_3ds, create_payment, hosted_path, pay
 
 pytestmark = pytest.mark.django_db
 

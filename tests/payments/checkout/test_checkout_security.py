@@ -8,8 +8,8 @@ from django.test import Client
 from merchants.models import Merchant
 from payments.checkout import guards
 from payments.models import Payment
-
-from .helpers import create_payment, hosted_path, pay
+from tests.factories import publishable_key
+from tests.payments.helpers import create_payment, hosted_path, pay
 
 pytestmark = pytest.mark.django_db
 
@@ -211,8 +211,6 @@ def test_api_payments_cannot_be_framed_even_with_allowed_origins(api, merchant_a
 
 
 def test_pay_button_payments_may_be_framed_by_the_allowed_origins_only(merchant_a):
-    from tests.factories import publishable_key
-
     Merchant.objects.filter(pk=merchant_a.pk).update(
         allowed_origins=["https://asso.example.org", "http://localhost:8080"]
     )

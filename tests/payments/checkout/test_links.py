@@ -12,8 +12,7 @@ from merchants.models import AuditLog, Membership, Merchant
 from payments import links
 from payments.models import Payment, PaymentLink
 from tests import factories
-
-from .helpers import pay
+from tests.payments.helpers import pay
 
 pytestmark = pytest.mark.django_db
 

@@ -4,11 +4,14 @@ import json
 
 import pytest
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from merchants import services
 from merchants.models import ApiKey, Membership, Merchant
-from payments.checkout import buttons
+from payments import paybutton
 from payments.models import Payment
 from tests import factories
 
@@ -105,16 +108,12 @@ def test_secret_and_unknown_keys_are_refused(merchant_a, allowed):
 
 
 def test_a_revoked_publishable_key_is_refused(pk, merchant_a):
-    from django.utils import timezone
-
     ApiKey.objects.filter(kind=ApiKey.Kind.PUBLISHABLE).update(revoked_at=timezone.now())
 
     assert post(pk, {"amount": 1500}).status_code == 401
 
 
 def test_a_live_key_needs_a_live_merchant(merchant_a, allowed):
-    from merchants import services
-
     key, _raw = services.create_api_key(
         merchant_a, is_live=True, kind=ApiKey.Kind.PUBLISHABLE, actor=services.Actor.system("tests")
     )
@@ -123,8 +122,6 @@ def test_a_live_key_needs_a_live_merchant(merchant_a, allowed):
 
 
 def test_localhost_origins_work_in_test_mode_only(merchant_a, allowed):
-    from merchants import services
-
     test_key = factories.publishable_key(merchant_a)
     live = factories.live_merchant("Live Asso")
     Merchant.objects.filter(pk=live.pk).update(allowed_origins=["http://localhost:8080", ORIGIN])
@@ -187,7 +184,7 @@ def test_get_is_not_allowed(pk):
     ],
 )
 def test_origins_are_normalized(raw, clean):
-    assert buttons.clean_origin(raw) == clean
+    assert paybutton.clean_origin(raw) == clean
 
 
 @pytest.mark.parametrize(
@@ -203,10 +200,8 @@ def test_origins_are_normalized(raw, clean):
     ],
 )
 def test_invalid_origins_are_refused(raw):
-    from django.core.exceptions import ValidationError
-
     with pytest.raises(ValidationError):
-        buttons.clean_origin(raw)
+        paybutton.clean_origin(raw)
 
 
 # --- dashboard ------------------------------------------------------------------------------------------

@@ -11,11 +11,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from merchants.models import Membership
+from payments import services
+from payments.acquirers.base import AcquirerUnavailable
 from payments.dashboard import queries
-from payments.models import Customer, Payment, Refund
+from payments.models import Customer, IdempotencyRecord, Payment, Refund
 from tests import factories
-
-from .helpers import create_payment, pay
+from tests.payments.helpers import create_payment, pay
 
 
 def make_payments(merchant, n, **fields):
@@ -169,6 +170,46 @@ def test_a_dashboard_refund_above_the_remaining_amount_is_refused(api, alice_cli
 
     assert "exceeds the remaining refundable amount" in response.content.decode()
     assert not Refund.objects.exists()
+
+
+def test_a_refused_dashboard_refund_is_not_tried_again_with_the_same_form(api, alice_client):
+    payment = paid(api)
+    url = reverse("dashboard:payment_refund", args=[payment["id"]])
+
+    alice_client.post(url, {"token": "t" * 24, "amount": "40.00"})
+    again = alice_client.post(url, {"token": "t" * 24, "amount": "40.00"}, follow=True)
+
+    assert "already submitted" in again.content.decode()
+    assert not Refund.objects.exists()
+
+
+def test_a_dashboard_refund_the_acquirer_did_not_answer_frees_the_form_for_a_retry(api, alice_client, monkeypatch):
+    payment = paid(api)
+    url = reverse("dashboard:payment_refund", args=[payment["id"]])
+    token = alice_client.get(url, {"amount": "10,00"}).context["token"]
+    refund = services.refund
+
+    def unavailable(*args, **kwargs):
+        raise AcquirerUnavailable("no answer")
+
+    monkeypatch.setattr(services, "refund", unavailable)
+    failed = alice_client.post(url, {"token": token, "amount": "10,00"}, follow=True)
+    monkeypatch.setattr(services, "refund", refund)
+
+    assert "nothing was refunded" in failed.content.decode()
+    assert not Refund.objects.exists() and not IdempotencyRecord.objects.exists()
+    alice_client.post(url, {"token": token, "amount": "10,00"})
+    alice_client.post(url, {"token": token, "amount": "10,00"})
+    assert Refund.objects.get().amount == 1000
+
+
+def test_amount_filters_read_what_the_checkout_reads_and_link_back_in_the_same_form(alice_client, merchant_a):
+    response = alice_client.get(reverse("dashboard:payments"), {"amount_min": "1 250,5", "amount_max": "€1,300.00"})
+
+    filters = response.context["filters"]
+    assert (filters.amount_min, filters.amount_max, filters.errors) == (125050, 130000, {})
+    assert ("amount_min", "1250.50") in response.context["filter_items"]
+    assert queries.parse_filters(dict(response.context["filter_items"])).amount_min == 125050
 
 
 def test_refunds_need_the_refund_role(api, client, merchant_a):
