@@ -1,8 +1,7 @@
-#!/usr/bin/env python3
 """Fraud benchmark (issue 6): detection quality, backtest replay rate, online scoring latency.
 
-    .venv/bin/python bench/fraud_bench.py            # full run, seeds 0-4, about 6 minutes
-    .venv/bin/python bench/fraud_bench.py --quick    # smoke run (figures not comparable)
+    .venv/bin/python -m bench.benchmarks.fraud            # full run, seeds 0-4, about 6 minutes
+    .venv/bin/python -m bench.benchmarks.fraud --quick    # smoke run (figures not comparable)
 
 1. Quality and replay: fraud.simulator generates the data of the public "Fraud Detection
    Handbook" simulator with its default sizes (5,000 customers, 10,000 terminals, 2 terminals
@@ -37,6 +36,7 @@ Results go to bench/results/fraud.json and fraud.md. `bench/run.py` can call run
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import platform
@@ -46,9 +46,17 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import django
+import numpy as np
+import redis
+
+from bench.harness import RESULTS
+from fraud import backtest, rules, simulator
+from fraud import model as fraud_model
+from fraud.features import FEATURE_NAMES, FeaturePipeline, RedisFeatureStore, Transaction
+from fraud.model import PARAMS, ROUNDS, load_default
+
 NAME = "fraud"
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
 REDIS_URL = os.environ.get("FRAUD_BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 MEAN_KEYS = (
     "auc",
@@ -107,16 +115,12 @@ PREVIOUS = {
 }
 TARGETS = {"average_precision": 0.75, "auc": 0.90, "replay_per_second": 20000, "online_p99_ms": 10.0}
 
-sys.path.insert(0, str(ROOT))
-
 
 def log(message: str) -> None:
     print(f"[fraud bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def quality(seed: int, days: int, workdir: Path, customers: int, terminals: int) -> dict:
-    from fraud import backtest, simulator
-
     load_before = os.getloadavg()[0]
     params = simulator.SimulationParameters(customers=customers, terminals=terminals, days=days, seed=seed)
     data = simulator.simulate(params)
@@ -159,12 +163,6 @@ def quality(seed: int, days: int, workdir: Path, customers: int, terminals: int)
 
 def _protocols(data, params, scores_path: Path, train_from: int, test_from: int, test_until: int) -> dict:
     """The handbook's test protocol and the ceiling of AUC ROC / AP on the test week of `data`."""
-    import csv
-
-    import numpy as np
-
-    from fraud import model as fraud_model
-
     day_seconds = 86400
     day = (data.time // day_seconds).astype(np.int64)
     test = np.nonzero((day >= test_from) & (day < test_until))[0]
@@ -212,13 +210,6 @@ def _protocols(data, params, scores_path: Path, train_from: int, test_from: int,
 
 
 def online(count: int, warm_days: int) -> dict:
-    import numpy as np
-    import redis
-
-    from fraud import rules, simulator
-    from fraud.features import FeaturePipeline, RedisFeatureStore, Transaction
-    from fraud.model import load_default
-
     client = redis.Redis.from_url(REDIS_URL)
     client.flushdb()  # db 12 belongs to benchmarks and tests
     store = RedisFeatureStore(client, prefix="bench")
@@ -350,9 +341,6 @@ def main(quick: bool = False, seeds=SEEDS) -> dict:
 
 
 def _markdown(r: dict) -> str:
-    from fraud.features import FEATURE_NAMES
-    from fraud.model import PARAMS, ROUNDS
-
     mean, low = r["mean"], r["min"]
     previous = r["previous"]["seeds"]
     lines = [
@@ -453,13 +441,15 @@ def run(ctx=None) -> dict:
     return main(quick=quick)
 
 
-if __name__ == "__main__":
+def cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "payplug.test_settings")
-    import django
-
     django.setup()
     outcome = main(quick=args.quick)
     print(json.dumps({"mean": outcome["mean"], "online": outcome["online"], "met": outcome["met"]}, indent=2))
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,9 +1,8 @@
-#!/usr/bin/env python3
 """Checkout benchmark: time from the shopper's card submission to the final outcome page.
 
-    bench/checkout_bench.py                      # standalone: 200 sequential + 4 x 50 concurrent shoppers
-    bench/checkout_bench.py --payments 50 --shoppers 2 --per-shopper 20
-    bench/run.py checkout                        # the same through `make bench` (run(ctx) below)
+    .venv/bin/python -m bench.benchmarks.checkout          # standalone: 200 sequential + 4 x 50 concurrent shoppers
+    .venv/bin/python -m bench.benchmarks.checkout --payments 50 --shoppers 2 --per-shopper 20
+    bench/run.py checkout                                  # the same through `make bench` (run(ctx) below)
 
 What is measured, per payment, as a browser without JavaScript does it (spec §13):
 POST of the card form on the hosted page (sandbox success card 4242...) -> 303 -> GET of the result
@@ -23,7 +22,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import http.client
-import importlib.util
 import json
 import math
 import os
@@ -37,9 +35,12 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import redis
+
+from bench import harness
+from bench.harness import ROOT
+
 NAME = "checkout"
-BENCH = Path(__file__).resolve().parent
-ROOT = BENCH.parent
 DATABASE_URL = "mysql://root@127.0.0.1:3306/bench_checkout"
 REDIS_URL = "redis://127.0.0.1:6379/11"
 CARD = {"cardholder": "Bench Shopper", "number": "4242 4242 4242 4242", "expiry": "12/34", "cvc": "123"}
@@ -52,17 +53,6 @@ CREATE_BODY = {
 }
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 OUTCOME = re.compile(r'data-outcome="([a-z]+)"')
-
-
-def _runner():
-    """bench/run.py as a module: its Context, processes, gunicorn and MySQL helpers."""
-    module = sys.modules.get("bench_run_module")
-    if module is None:
-        spec = importlib.util.spec_from_file_location("bench_run_module", BENCH / "run.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["bench_run_module"] = module
-        spec.loader.exec_module(module)
-    return module
 
 
 def log(message: str) -> None:
@@ -202,8 +192,6 @@ def run_phase(base_url: str, secret_key: str, shoppers: int, per_shopper: int, f
 
 
 def _flush_redis_db() -> None:
-    import redis
-
     redis.Redis.from_url(REDIS_URL).flushdb()  # database 11 only
 
 
@@ -239,7 +227,6 @@ def _start_worker(ctx, env: dict, concurrency: int):
 
 def run(ctx, payments: int = 200, shoppers: int = 4, per_shopper: int = 50, worker_concurrency: int = 2) -> dict:
     """Card submission to final outcome page, p50/p99: gunicorn + Celery worker (Redis db 11), MySQL bench_checkout."""
-    runner = _runner()
     if ctx.options.quick:
         payments, per_shopper = 20, 5
     options = dataclasses.replace(ctx.options, database_url=DATABASE_URL)
@@ -253,7 +240,7 @@ def run(ctx, payments: int = 200, shoppers: int = 4, per_shopper: int = 50, work
             "EMAIL_URL": "dummymail://",  # receipts are rendered and "sent" nowhere
         }
     )
-    bench = runner.Context(options=options, processes=ctx.processes, tmp=ctx.tmp, env=env)
+    bench = harness.Context(options=options, processes=ctx.processes, tmp=ctx.tmp, env=env)
     load_before = [round(value, 2) for value in os.getloadavg()]
     bench.database()
     # DEBUG off serves static files from the manifest, as in production (the Docker image does the same).
@@ -276,7 +263,7 @@ def run(ctx, payments: int = 200, shoppers: int = 4, per_shopper: int = 50, work
     result = {
         "benchmark": NAME,
         # Other processes share the machine's 2 cores: the load averages say how quiet it was.
-        "machine": runner.machine_info(bench)
+        "machine": harness.machine_info(bench)
         | {"load_average_before_run": load_before, "load_average_after_run": [round(v, 2) for v in os.getloadavg()]},
         "parameters": {
             "measured": "card form POST (sandbox card 4242..., no JavaScript) -> 303 -> result page with the final "
@@ -323,10 +310,6 @@ def _markdown(result: dict) -> str:
 
 
 def main() -> int:
-    venv_python = ROOT / ".venv" / "bin" / "python"
-    if Path(sys.prefix).resolve() != (ROOT / ".venv").resolve() and venv_python.exists():
-        os.execv(str(venv_python), [str(venv_python), str(Path(__file__).resolve()), *sys.argv[1:]])
-    runner = _runner()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--payments", type=int, default=200, help="sequential payments (one shopper)")
     parser.add_argument("--shoppers", type=int, default=4, help="concurrent shoppers")
@@ -334,11 +317,11 @@ def main() -> int:
     parser.add_argument("--worker-concurrency", type=int, default=2)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    options = runner.Options(names=[NAME], quick=args.quick, database_url=DATABASE_URL)
-    processes = runner.Processes()
+    options = harness.Options(names=[NAME], quick=args.quick, database_url=DATABASE_URL)
+    processes = harness.Processes()
     try:
         with tempfile.TemporaryDirectory(prefix="bench-checkout-") as tmp:
-            ctx = runner.Context.create(options, processes, Path(tmp))
+            ctx = harness.Context.create(options, processes, Path(tmp))
             result = run(
                 ctx,
                 payments=args.payments,

@@ -1,10 +1,9 @@
-#!/usr/bin/env python3
 """Money benchmark: the payments back office and the ledger proof at a million payments.
 
-    bench/money_bench.py                         # 1,000,000 payments (a few minutes of set-up)
-    bench/money_bench.py --payments 100000       # smaller
-    bench/money_bench.py --reuse                 # keep the generated database, measure again
-    bench/run.py money                           # the same through `make bench` (run(ctx) below)
+    .venv/bin/python -m bench.benchmarks.money                    # 1,000,000 payments (a few minutes of set-up)
+    .venv/bin/python -m bench.benchmarks.money --payments 100000  # smaller
+    .venv/bin/python -m bench.benchmarks.money --reuse            # keep the generated database, measure again
+    bench/run.py money                                            # the same through `make bench` (run(ctx) below)
 
 Set-up: MySQL database `bench_money` (DATABASE_URL, default mysql://root@127.0.0.1:3306/bench_money;
 dropped, re-created and migrated; no other database is touched). One merchant in test mode gets
@@ -31,12 +30,20 @@ import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from urllib.parse import urlsplit
+
+import django
+import MySQLdb
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from bench.harness import RESULTS
 
 NAME = "money"
-BENCH = Path(__file__).resolve().parent
-ROOT = BENCH.parent
-RESULTS = BENCH / "results"
 DATABASE_URL = "mysql://root@127.0.0.1:3306/bench_money"
 REPEAT = 40
 BATCH = 5000
@@ -57,21 +64,12 @@ def setup_django(database_url: str) -> None:
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     for key in ("REDIS_URL", "CELERY_BROKER_URL"):
         os.environ.pop(key, None)
-    sys.path.insert(0, str(ROOT))
-    import django
-
     django.setup()
-    from django.conf import settings
-
     # DEBUG stays off (no query log), but pages render without a collectstatic manifest.
     settings.STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 
 
 def recreate_database(database_url: str) -> None:
-    from urllib.parse import urlsplit
-
-    import MySQLdb
-
     parts = urlsplit(database_url)
     name = parts.path.lstrip("/")
     if not name.startswith("bench_money"):
@@ -89,8 +87,6 @@ def recreate_database(database_url: str) -> None:
 
 
 def _insert(table: str, columns: list[str], rows: list[tuple]) -> None:
-    from django.db import connection
-
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)  # mysqlclient sends one multi-row INSERT per call
@@ -98,13 +94,10 @@ def _insert(table: str, columns: list[str], rows: list[tuple]) -> None:
 
 def generate(n: int) -> dict:
     """N payments of one merchant (test mode), their ledger postings and refunds, in bulk."""
-    from django.db import connection, transaction
-    from django.utils import timezone
-
-    from merchants import services as merchant_services
-    from merchants.models import User
-    from payments.models import LedgerAccount
-    from payments.money import ledger
+    from merchants import services as merchant_services  # noqa: PLC0415  it imports models: only after django.setup()
+    from merchants.models import User  # noqa: PLC0415  it imports models: only after django.setup()
+    from payments.models import LedgerAccount  # noqa: PLC0415  it imports models: only after django.setup()
+    from payments.money import ledger  # noqa: PLC0415  it imports models: only after django.setup()
 
     owner = User.objects.create_user(
         email="bench@example.org", password="bench-password-123", email_verified_at=timezone.now()
@@ -354,13 +347,9 @@ def rss_bytes() -> int:
 
 
 def measure(info: dict) -> dict:
-    from django.db import connection
-    from django.test import Client
-    from django.urls import reverse
-
-    from merchants.models import User
-    from payments.dashboard import queries
-    from payments.models import Payment
+    from merchants.models import User  # noqa: PLC0415  it imports models: only after django.setup()
+    from payments.dashboard import queries  # noqa: PLC0415  it imports models: only after django.setup()
+    from payments.models import Payment  # noqa: PLC0415  it imports models: only after django.setup()
 
     client = Client()
     client.force_login(User.objects.get(pk=info["owner_id"]))
@@ -408,7 +397,7 @@ def measure(info: dict) -> dict:
     }
     log(f"export: {results['csv_export']}")
 
-    from payments.money import ledger_check
+    from payments.money import ledger_check  # noqa: PLC0415  it imports models: only after django.setup()
 
     started = time.perf_counter()
     report = ledger_check.run()
@@ -470,8 +459,6 @@ def main(argv=None) -> dict:
     if not args.reuse:
         recreate_database(args.database_url)
     setup_django(args.database_url)
-    from django.core.management import call_command
-
     if args.reuse and info_file.exists():
         info = json.loads(info_file.read_text())
     else:
@@ -502,7 +489,7 @@ def main(argv=None) -> dict:
 
 def run(ctx) -> dict:
     """bench/run.py entry point: the standalone script in a subprocess (its own database)."""
-    args = [str(Path(__file__)), *(["--payments", "100000"] if ctx.options.quick else [])]
+    args = ["-m", __spec__.name, *(["--payments", "100000"] if ctx.options.quick else [])]
     ctx.run_python(args, timeout=3 * 3600)
     return json.loads((RESULTS / "money.json").read_text())
 

@@ -1,8 +1,7 @@
-#!/usr/bin/env python3
 """Notifications benchmark: what one Celery worker delivers, and how fast an IPN follows a commit.
 
-    .venv/bin/python bench/notifications_bench.py              # full run, ~1 minute
-    .venv/bin/python bench/notifications_bench.py --quick      # smoke run (figures not comparable)
+    .venv/bin/python -m bench.benchmarks.notifications              # full run, ~1 minute
+    .venv/bin/python -m bench.benchmarks.notifications --quick      # smoke run (figures not comparable)
 
 Two measurements, against a loopback HTTP receiver that answers 200 at once:
 
@@ -12,7 +11,7 @@ Two measurements, against a loopback HTTP receiver that answers 200 at once:
    Each IPN is a full path: dispatch task, Delivery row, deliver task with its claim, signed
    POST, attempt recorded.
 2. latency: with the worker running, a publisher commits `payment.paid` events at --rate per
-   second for --seconds, each in its own transaction through notifications.services.publish,
+   second for --seconds, each in its own transaction through notifications.services.outbox.publish,
    exactly as payments.services does when a capture commits; the latency of each is from the
    commit (an on_commit hook takes the time) to the receiver getting the IPN. Target (issue 5):
    p99 under 1 s at 50 payments per second.
@@ -26,14 +25,12 @@ from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
 import datetime as dt
 import json
 import os
 import platform
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -43,9 +40,13 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import django
+from django.db import transaction
+
+from bench.harness import RESULTS, ROOT, Processes, redis_answers
+from payplug.ids import new_id
+
 NAME = "notifications"
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
 TARGET_P99_MS = 1000
 
 
@@ -112,46 +113,10 @@ class Receiver:
 # --- processes ----------------------------------------------------------------------------------
 
 
-class Processes:
-    def __init__(self):
-        self.running: list[subprocess.Popen] = []
-
-    def start(self, command: list[str], **kwargs) -> subprocess.Popen:
-        process = subprocess.Popen(command, start_new_session=True, **kwargs)
-        self.running.append(process)
-        return process
-
-    def stop(self, process: subprocess.Popen) -> None:
-        if process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(10)
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(2)
-        if process in self.running:
-            self.running.remove(process)
-
-    def stop_all(self) -> None:
-        for process in list(reversed(self.running)):
-            self.stop(process)
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _redis_answers(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as connection:
-            connection.sendall(b"PING\r\n")
-            return connection.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
 
 
 def _environment(tmp: Path, database_url: str | None, redis_url: str) -> dict[str, str]:
@@ -202,15 +167,10 @@ def _percentile(values: list[float], fraction: float) -> float:
 def publisher(count: int, rate: float, ipn_url: str) -> None:
     """Child process: commit `count` events, `rate` per second (0: as fast as possible); print
     one JSON line per event with its commit time."""
-    import django
-
     django.setup()
-    from django.db import transaction
-
-    from merchants import services as merchants_services
-    from merchants.models import Merchant, User
-    from notifications.services import publish
-    from payplug.ids import new_id
+    from merchants import services as merchants_services  # noqa: PLC0415  it imports models: only after django.setup()
+    from merchants.models import Merchant, User  # noqa: PLC0415  it imports models: only after django.setup()
+    from notifications.services.outbox import publish  # noqa: PLC0415  it imports models: only after django.setup()
 
     merchant = Merchant.objects.filter(name="Bench Shop").first()
     if merchant is None:
@@ -268,7 +228,7 @@ def measure(
                 stderr=subprocess.DEVNULL,
             )
             deadline = time.monotonic() + 10
-            while not _redis_answers(port) and time.monotonic() < deadline:
+            while not redis_answers("127.0.0.1", port, timeout=0.5) and time.monotonic() < deadline:
                 time.sleep(0.05)
             redis_url = f"redis://127.0.0.1:{port}/0"
         env = _environment(tmp, database_url, redis_url)
@@ -278,7 +238,7 @@ def measure(
         )
 
         def publish(count: int, publish_rate: float) -> list[dict]:
-            command = [sys.executable, __file__, "--publisher", str(count), str(publish_rate), receiver.url]
+            command = [sys.executable, "-m", __spec__.name, "--publisher", str(count), str(publish_rate), receiver.url]
             process = processes.start(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
             out, _ = process.communicate(timeout=count / (publish_rate or 200) + 120)
             if process.returncode:
@@ -366,7 +326,7 @@ def measure(
             "disturbed": load_at_start > 0.5 * (os.cpu_count() or 1),
         }
     finally:
-        processes.stop_all()
+        processes.stop_all(grace=10)
         receiver.stop()
 
 
