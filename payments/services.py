@@ -25,8 +25,8 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from notifications.services import publish
-from payments import cards, representations, vault
+from notifications.services.outbox import publish
+from payments import bins, cards, representations, vault
 from payments.acquirers import get_acquirer
 from payments.acquirers.base import AcquirerResult, AcquirerUnavailable, CardData, Outcome
 from payments.errors import PaymentError
@@ -41,8 +41,9 @@ from payments.models import (
     PaymentAttempt,
     Refund,
 )
-from payments.money import disputes, ledger
+from payments.money import ledger
 from payplug import prepared
+from payplug.ids import random_base62
 
 logger = logging.getLogger(__name__)
 Status = Payment.Status
@@ -110,8 +111,6 @@ class NewPayment:
 
 
 def create_payment(merchant, is_live: bool, data: NewPayment) -> Payment:
-    from payplug.ids import random_base62
-
     now = timezone.now()
     merchant_initiated = data.saved_card is not None and data.initiator == "MERCHANT"
     # One INSERT, atomic on its own: no transaction around it (three statements fewer on the
@@ -230,7 +229,7 @@ def submit_card(
             card_last4=card.number[-4:],
             card_bin=card.number[:6],
             card_brand=brand,
-            card_country=_card_country(card.number),
+            card_country=bins.country_of(card.number),
             card_exp_month=card.exp_month,
             card_exp_year=card.exp_year,
             card_fingerprint=entry.fingerprint,
@@ -287,12 +286,6 @@ def pay_with_saved_card(p: Payment, saved: Card, *, shopper_present: bool) -> Pa
     return apply_authorization(attempt.pk, result)
 
 
-def _card_country(number: str) -> str | None:
-    from payments.acquirers.sandbox import card_country
-
-    return card_country(number)
-
-
 def _snapshot_card(p: Payment, attempt: PaymentAttempt) -> None:
     p.card_last4 = attempt.card_last4
     p.card_bin = attempt.card_bin
@@ -336,6 +329,8 @@ def apply_authorization(attempt_id: int, result: AcquirerResult) -> PaymentAttem
             return attempt
         if result.reference:
             attempt.acquirer_reference = result.reference
+        if result.card_country:  # the acquirer knows the issuer better than our BIN table
+            attempt.card_country = result.card_country
         attempt.is_3ds = attempt.is_3ds or result.is_3ds
         if result.outcome == Outcome.AUTHORIZED:
             attempt.status = AttemptStatus.AUTHORIZED
@@ -507,8 +502,6 @@ def _capture_locked(p: Payment) -> None:
     _save_card_if_asked(p)
     p.save()
     ledger.post_capture(p, now)  # gross, fee and net: same transaction as the state change
-    if disputes.is_sandbox_dispute_card(p, attempt):
-        disputes.schedule_sandbox_chargeback(p, now)
     _publish(p, "payment.paid", ipn=True)
 
 
@@ -679,8 +672,6 @@ def _refund_key(p: Payment, idempotency_key: str | None) -> str:
     if idempotency_key:
         digest = hashlib.sha256(f"{p.merchant_id}:{p.is_live}:{idempotency_key}".encode()).hexdigest()
         return f"refund-{digest[:40]}"
-    from payplug.ids import random_base62
-
     return f"refund-{random_base62(32)}"
 
 

@@ -47,6 +47,7 @@ class AcquirerResult:
     failure_message: str = ""
     is_3ds: bool = False
     three_ds_frictionless: bool = False
+    card_country: str = ""  # the issuer's country (ISO alpha-2) when the acquirer tells it
     raw: dict = field(default_factory=dict)
 
     @property

@@ -38,12 +38,13 @@ Requests (amounts in cents):
 Answers (2xx):
 
 * authorisation: ``{id, object: "authorization", status, amount, currency, decline_code, message,
-  three_ds: {performed, frictionless, challenge_url}}`` with ``status`` one of ``authorized``,
+  three_ds: {performed, frictionless, challenge_url}, card?: {country}}`` with ``status`` one of ``authorized``,
   ``requires_3ds`` (the shopper must answer a challenge, then ``/3ds``), ``declined`` (with a
   ``decline_code``, see ``DECLINE_CODES``), ``error`` (a processing error, nothing authorised) or
   ``processing`` (no answer yet: inquire later). An authorisation that was captured or voided
   keeps ``status: "authorized"``. With ``shopper_present: false`` the acquirer never asks for a
-  challenge.
+  challenge. ``card.country``, when present, is the issuer's country (ISO 3166-1 alpha-2): it
+  replaces the one our BIN table gave (payments.bins).
 * capture, void, refund: ``{id, object, status, amount}`` with ``status`` ``succeeded``, ``error``
   (a processing error, nothing done) or ``processing``.
 * errors (4xx): ``{"error": {"code", "message"}}``. Capture, void and refund refusals are ``422``
@@ -164,6 +165,7 @@ OPERATION_REFUSALS: dict[str, str] = {
 
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")  # printable ASCII, no spaces: a header value
 _CURRENCY = re.compile(r"[A-Z]{3}")
+_COUNTRY = re.compile(r"[A-Z]{2}")  # ISO 3166-1 alpha-2
 _MACHINE_CODE = re.compile(r"[a-z0-9_]{1,64}")
 _RETRYABLE_REFUSAL = frozenset({409, 429})  # nothing known (409) or nothing done (429): try later
 _TRANSPORT_ERRORS = (
@@ -568,6 +570,9 @@ class HttpAcquirer(Acquirer):
         frictionless = bool(three_ds.get("frictionless"))
         is_3ds = authenticated is not None or bool(three_ds.get("performed")) or frictionless
         raw = _safe_raw(data)
+        card = data.get("card") if isinstance(data.get("card"), dict) else {}
+        country = card.get("country")
+        country = country if isinstance(country, str) and _COUNTRY.fullmatch(country) else ""
         if status in ("authorized", "requires_3ds") and not reference:
             return None
         if status == "authorized":
@@ -576,6 +581,7 @@ class HttpAcquirer(Acquirer):
                 reference=reference,
                 is_3ds=is_3ds,
                 three_ds_frictionless=frictionless,
+                card_country=country,
                 raw=raw,
             )
         if status == "requires_3ds":
@@ -598,6 +604,7 @@ class HttpAcquirer(Acquirer):
                 failure_message=message,
                 is_3ds=is_3ds or code == THREE_DS_DECLINED,
                 three_ds_frictionless=frictionless,
+                card_country=country,
                 raw=raw,
             )
         if status == "error":

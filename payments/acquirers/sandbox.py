@@ -8,8 +8,10 @@ never stores a card number: only the behaviour the number selected.
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from payments.acquirers.base import Acquirer, AcquirerResult, CardData, Outcome
+from payments.models import SandboxOperation
 from payplug.ids import random_base62
 
 SUCCESS = "success"
@@ -56,16 +58,27 @@ def behaviour_of(number: str) -> str:
     return TEST_CARDS.get(number, UNKNOWN_NUMBER)
 
 
-def card_country(number: str) -> str:
-    return "FR"
+# The sandbox's test cards are French cards: every answer about one says so (spec §7 examples).
+CARD_COUNTRY = "FR"
+
+
+def is_dispute_card(attempt) -> bool:
+    """Whether a test-mode attempt was authorised with the dispute test card (4000 0000 0000 0259).
+    The sandbox never stores card numbers: its memory of the operation says which behaviour the
+    number selected."""
+    if attempt is None:
+        return False
+    return SandboxOperation.objects.filter(
+        Q(idempotency_key=attempt.idempotency_key) | Q(reference=attempt.acquirer_reference),
+        kind="authorize",
+        behaviour=DISPUTE,
+    ).exists()
 
 
 class SandboxAcquirer(Acquirer):
     name = "sandbox"
 
     def _remember(self, key, kind, behaviour, outcome, amount=0, reference=None, code="", message=""):
-        from payments.models import SandboxOperation
-
         reference = reference or f"sbx_{random_base62(20)}"
         try:
             with transaction.atomic():
@@ -84,8 +97,6 @@ class SandboxAcquirer(Acquirer):
         return op
 
     def _replay(self, key):
-        from payments.models import SandboxOperation
-
         return SandboxOperation.objects.filter(idempotency_key=key).first()
 
     @staticmethod
@@ -97,6 +108,7 @@ class SandboxAcquirer(Acquirer):
             failure_message=op.failure_message,
             is_3ds=is_3ds,
             three_ds_frictionless=frictionless,
+            card_country=CARD_COUNTRY if op.kind in ("authorize", "complete_3ds") else "",
         )
 
     def authorize(
@@ -162,8 +174,6 @@ class SandboxAcquirer(Acquirer):
         return self._remember(key, "authorize", behaviour, Outcome.AUTHORIZED, amount, reference)
 
     def complete_3ds(self, *, reference, authenticated, idempotency_key):
-        from payments.models import SandboxOperation
-
         previous = self._replay(idempotency_key)
         if previous is not None:
             return self._result(previous, is_3ds=True)

@@ -22,11 +22,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from notifications.services import publish
+from notifications.services.outbox import publish
 from payments import representations
+from payments.acquirers import sandbox
 from payments.errors import PaymentError
-from payments.models import Dispute, DisputeEvidence, Payment, SandboxOperation, ScheduledChargeback
+from payments.models import Dispute, DisputeEvidence, Payment, PaymentAttempt, ScheduledChargeback
 from payments.money import ledger
+from payplug.queue import enqueue_after_commit
 
 logger = logging.getLogger(__name__)
 Status = Dispute.Status
@@ -52,42 +54,31 @@ def _publish_payment(p: Payment, event_type: str, *, ipn: bool) -> None:
 # --- sandbox: the dispute card ---------------------------------------------------------------------
 
 
-def is_sandbox_dispute_card(p: Payment, attempt) -> bool:
-    if p.is_live or attempt is None:
-        return False
-    from payments.acquirers.sandbox import DISPUTE
-
-    return (
-        SandboxOperation.objects.filter(
-            idempotency_key=attempt.idempotency_key, kind="authorize", behaviour=DISPUTE
-        ).exists()
-        or SandboxOperation.objects.filter(
-            reference=attempt.acquirer_reference, kind="authorize", behaviour=DISPUTE
-        ).exists()
-    )
-
-
-def schedule_sandbox_chargeback(p: Payment, now=None) -> ScheduledChargeback:
-    """Called in the capture's transaction when the dispute test card was paid."""
-    now = now or timezone.now()
-    scheduled, _ = ScheduledChargeback.objects.get_or_create(
-        payment=p, defaults={"due_at": now + SANDBOX_CHARGEBACK_DELAY}
-    )
-    transaction.on_commit(lambda: _queue_countdown(p.pk))
+def schedule_sandbox_chargeback(payment_id: int) -> ScheduledChargeback | None:
+    """Test mode: when a payment made with the sandbox dispute card is paid, schedule its
+    chargeback SANDBOX_CHARGEBACK_DELAY after the capture. Run by the `payments.sandbox_chargeback`
+    subscriber of `payment.paid`, so the state machine knows nothing of it; safe to run again for
+    the same payment (one ScheduledChargeback per payment). None for any other payment."""
+    with transaction.atomic():
+        p = Payment.objects.select_for_update().filter(pk=payment_id, is_live=False, status=Payment.Status.PAID).first()
+        if p is None:
+            return None
+        captured = p.attempts.filter(acquirer="sandbox", status=PaymentAttempt.Status.CAPTURED)
+        attempt = captured.order_by("-created_at").first()
+        if not sandbox.is_dispute_card(attempt):
+            return None
+        scheduled, created = ScheduledChargeback.objects.get_or_create(
+            payment=p, defaults={"due_at": (p.paid_at or timezone.now()) + SANDBOX_CHARGEBACK_DELAY}
+        )
+        if created:
+            # A countdown task opens it on time when a broker runs; the beat task opens it otherwise.
+            enqueue_after_commit(
+                "payments.open_scheduled_chargeback",
+                [p.pk],
+                countdown=SANDBOX_CHARGEBACK_DELAY.total_seconds(),
+                skip_when_eager=True,
+            )
     return scheduled
-
-
-def _queue_countdown(payment_id: int) -> None:
-    from celery import current_app
-
-    if current_app.conf.task_always_eager:
-        return  # eager mode ignores countdowns: the beat task (or a manual trigger) opens it
-    from payments.tasks import open_scheduled_chargeback
-
-    try:
-        open_scheduled_chargeback.apply_async(args=[payment_id], countdown=SANDBOX_CHARGEBACK_DELAY.total_seconds())
-    except Exception:  # broker down: the beat task opens it when due
-        logger.warning("could not queue the sandbox chargeback of payment %s", payment_id, exc_info=True)
 
 
 def open_scheduled(payment_id: int, now=None, *, force: bool = False) -> Dispute | None:
