@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test install system-deps lint format migrate seed messages makemessages bench worker beat clean
+.PHONY: run test install system-deps lint lint-imports docs docs-serve format migrate seed messages makemessages bench worker beat clean
 
 system-deps:  ## Debian packages: MySQL client headers, gettext, Chromium for browser tests
 	@if ! dpkg -s libmariadb-dev pkg-config gettext chromium chromium-driver >/dev/null 2>&1; then \
@@ -44,11 +44,24 @@ run: install .env migrate  ## the embedded platform at http://127.0.0.1:8000 wit
 
 test: install  ## the whole suite (SQLite by default; DATABASE_URL / REDIS_URL switch to MariaDB / Redis)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-lint: $(STAMP)
+lint: $(STAMP)  ## ruff (style, imports at the top) and the import-linter contracts of pyproject.toml
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+
+lint-imports: $(STAMP)  ## which part may import which (ARCHITECTURE.md), as import-linter contracts
+	$(VENV)/bin/lint-imports
+
+DOCS_SITE ?= $(or $(TMPDIR),/tmp)/payplatform-docs-site
+docs: $(STAMP)  ## the documentation site (MkDocs Material), built strictly: a broken link fails
+	$(VENV)/bin/mkdocs build --strict --clean --site-dir $(DOCS_SITE)
+	@echo "docs built in $(DOCS_SITE) (open index.html, or: make docs-serve)"
+
+docs-serve: $(STAMP)
+	$(VENV)/bin/mkdocs serve --strict --dev-addr $(HOST):8001
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
@@ -61,7 +74,7 @@ worker: install .env
 	$(VENV)/bin/celery -A payplug worker -l info
 
 beat: install .env
-	$(VENV)/bin/celery -A payplug beat -l info
+	$(VENV)/bin/celery -A payplug beat -l info --schedule $(or $(TMPDIR),/tmp)/payplatform-celerybeat-schedule
 
 clean:
 	rm -rf $(VENV) staticfiles

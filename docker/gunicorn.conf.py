@@ -9,6 +9,7 @@ import os
 import time
 
 from gunicorn.glogging import Logger
+from prometheus_client import multiprocess
 
 # Heartbeat files on a tmpfs: on the container's overlay filesystem they can stall workers.
 worker_tmp_dir = "/dev/shm"  # noqa: S108
@@ -46,7 +47,9 @@ class JsonAccessLogger(Logger):
         path = environ.get("PATH_INFO", "")
         if path in QUIET_PATHS and status < 400:
             return
-        from payplug.logging import mask_card_numbers
+        # Not at the top: gunicorn reads this file before it loads the app, and importing the payplug
+        # package there would build the Celery app in the master process.
+        from payplug.logging import mask_card_numbers  # noqa: PLC0415
 
         headers = {name.lower(): value for name, value in resp.headers}
         line = {
@@ -74,6 +77,4 @@ logger_class = JsonAccessLogger
 def child_exit(server, worker):
     """Prometheus multi-process mode: forget the live gauges of a worker that exited."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
         multiprocess.mark_process_dead(worker.pid)

@@ -1,12 +1,15 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
+from fraud.features import MemoryFeatureStore, default_store
+
 
 class FraudConfig(AppConfig):
     name = "fraud"
 
     def ready(self):
-        from fraud import tasks  # noqa: F401  registers the Celery tasks in every process, eager mode included
+        # Importing the tasks module registers the Celery tasks in every process, eager mode included.
+        from fraud import tasks  # noqa: F401
         from notifications.registry import subscribe
 
         subscribe("payment.authorized", "fraud.score_payment")
@@ -18,8 +21,6 @@ class FraudConfig(AppConfig):
 def _forget_in_process_features(**kwargs):
     """The database was created or flushed (`manage.py flush`, each transactional test): the
     in-process store (embedded mode) describes payments that no longer exist. Redis is left alone."""
-    from fraud.features import MemoryFeatureStore, default_store
-
     store = default_store()
     if isinstance(store, MemoryFeatureStore):
         store.clear()

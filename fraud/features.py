@@ -36,6 +36,9 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import redis
+from django.conf import settings
+
 HOUR = 3600.0
 DAY = 86400.0
 WINDOWS = (HOUR, DAY, 7 * DAY, 30 * DAY)
@@ -659,8 +662,6 @@ class RedisFeatureStore(FeatureStore):
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "fs"):
-        import redis
-
         return cls(redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2), prefix)
 
     def _key(self, kind: str, key: str, suffix: str) -> str:
@@ -783,8 +784,6 @@ def default_store() -> FeatureStore:
     if _default_store is None:
         with _default_lock:
             if _default_store is None:
-                from django.conf import settings
-
                 url = getattr(settings, "FRAUD_FEATURE_STORE_URL", "") or getattr(settings, "REDIS_URL", "")
                 prefix = getattr(settings, "FRAUD_FEATURE_STORE_PREFIX", "fs")
                 _default_store = RedisFeatureStore.from_url(url, prefix) if url else MemoryFeatureStore()

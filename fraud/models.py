@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from fraud.rules import RuleError, parse
 from merchants.tenancy import TenantModel
 
 
@@ -127,8 +128,6 @@ class Rule(TenantModel):
         return self.source.strip().split(" ", 1)[0]
 
     def clean(self):
-        from fraud.rules import RuleError, parse
-
         try:
             parse(self.source)
         except RuleError as error:

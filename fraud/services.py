@@ -15,6 +15,7 @@ if fraud's beat stops, the payments deadline still refuses, which is the safe si
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import threading
 import time
@@ -27,8 +28,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
+from fraud import model as fraud_model
 from fraud import rules as rule_language
-from fraud.features import FEATURE_NAMES, NAN, FeaturePipeline, Transaction, as_dict, default_store
+from fraud.features import FEATURE_NAMES, NAN, FeaturePipeline, Transaction, as_dict, build_features, default_store
 from fraud.models import Decision, FraudSettings, Label, ListEntry, ModelVersion, Rule
 from payments import services as payments
 from payments.models import Payment
@@ -107,8 +109,6 @@ def active_model():
 
     Each process re-reads which version is active at most every MODEL_RECHECK_SECONDS.
     """
-    from fraud import model as fraud_model
-
     now = time.monotonic()
     cache = _model_cache
     if cache["model"] is not None and now - cache["checked"] < MODEL_RECHECK_SECONDS:
@@ -243,8 +243,6 @@ def assess(payment: Payment, store=None) -> Assessment:
 
 
 def _without_history(tx: Transaction) -> list[float]:
-    from fraud.features import build_features
-
     return build_features(tx, {}, True)
 
 
@@ -570,8 +568,6 @@ def dry_run(merchant, is_live: bool, source: str, days: int = 30, now: datetime 
 
 def normalise_list_value(kind: str, value: str) -> str:
     """Canonical form of a list value; raises ValueError with a readable message."""
-    import ipaddress
-
     value = (value or "").strip()
     if not value:
         raise ValueError(_("Enter a value."))

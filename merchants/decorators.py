@@ -5,6 +5,7 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
+from django_otp import user_has_device
 
 
 def dashboard_view(permission: str | None = None):
@@ -36,7 +37,5 @@ def dashboard_view(permission: str | None = None):
 
 
 def user_needs_otp(request) -> bool:
-    from django_otp import user_has_device
-
     user = request.user
     return user.is_authenticated and not user.is_verified() and user_has_device(user, confirmed=True)

@@ -28,6 +28,7 @@ import threading
 import time
 from copy import deepcopy
 
+import redis
 from django.conf import settings
 from django.db import transaction
 from django.db.models.base import ModelState
@@ -124,8 +125,6 @@ def _set_new_version() -> None:
     global _client
     try:
         if _client is None:
-            import redis
-
             _client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
         _client.set(VERSION_KEY, secrets.token_hex(8))
     except Exception:

@@ -2,6 +2,7 @@
 
 from functools import cached_property
 
+from merchants.models import Membership
 from merchants.roles import role_allows
 
 SESSION_MERCHANT = "merchant_id"
@@ -20,8 +21,6 @@ class DashboardContext:
 
     @cached_property
     def memberships(self):
-        from merchants.models import Membership
-
         user = self.request.user
         if not user.is_authenticated:
             return []

@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp import device_classes
 
 from merchants import keycache
 from payplug.ids import id_factory
@@ -191,8 +192,6 @@ class Merchant(models.Model):
     def _admins_without_two_factor(self):
         """The owner and admin memberships whose user has no confirmed device of any kind
         (django_otp.devices_for_user(user, confirmed=True) is empty: no TOTP app, no backup codes)."""
-        from django_otp import device_classes
-
         if self.pk is None:
             return Membership.objects.none()
         memberships = self.memberships.filter(role__in=[Membership.Role.OWNER, Membership.Role.ADMIN])

@@ -9,7 +9,8 @@ signal (QuerySet.update() on these tables, raw SQL) must call services.refresh_l
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, signals
+from django_otp import device_classes
 
 from merchants import keycache, services
 from merchants.models import ApiKey, Membership, Merchant
@@ -66,9 +67,6 @@ def authentication_data_changed(sender, raw=False, **kwargs):
 
 
 def connect() -> None:
-    from django.db.models import signals
-    from django_otp import device_classes
-
     for model in (Merchant, ApiKey):
         name = model._meta.model_name
         signals.post_save.connect(authentication_data_changed, sender=model, dispatch_uid=f"keycache_{name}_saved")

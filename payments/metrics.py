@@ -2,6 +2,7 @@ import time
 
 from django.db.models import Count
 
+from payments.models import Payment
 from payplug.metrics import PAYMENTS_BY_STATUS
 
 _REFRESH_EVERY = 30.0  # seconds: a GROUP BY over all payments is not free on a large table
@@ -10,8 +11,6 @@ _last_refresh = 0.0
 
 def refresh_payment_gauges():
     global _last_refresh
-    from payments.models import Payment
-
     now = time.monotonic()
     if now - _last_refresh < _REFRESH_EVERY:
         return

@@ -11,6 +11,8 @@ from datetime import datetime
 from django.conf import settings
 from django.urls import get_script_prefix, reverse
 
+from payments.report_links import temporary_url
+
 ADDRESS_KEYS = (
     "title",
     "first_name",
@@ -170,8 +172,6 @@ def card(c) -> dict:
 
 def accounting_report(r, now=None) -> dict:
     """Spec §11. `temporary_url` only while the file is available (24 h), then `expired`."""
-    from payments.money.reports import temporary_url
-
     status = r.current_status(now)
     available = status == "available"
     return {

@@ -85,8 +85,6 @@ class UnknownRoute(ApiView):
     schema = None  # not part of the OpenAPI document
 
     def _not_found(self, request, *args, **kwargs):
-        from rest_framework.exceptions import NotFound
-
-        raise NotFound()
+        raise exceptions.NotFound()
 
     get = post = patch = put = delete = head = options = _not_found

@@ -1,9 +1,12 @@
 """The Celery app. Without a broker (embedded mode) tasks run eagerly in-process."""
 
 import os
+from logging.config import dictConfig
 
 from celery import Celery
 from celery.signals import setup_logging, worker_ready
+from django.conf import settings
+from prometheus_client import REGISTRY, CollectorRegistry, multiprocess, start_http_server
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "payplug.settings")
 
@@ -15,10 +18,6 @@ app.autodiscover_tasks()
 @setup_logging.connect
 def _use_django_logging(**kwargs):
     """Workers and beat log like the web processes: JSON lines, card numbers masked."""
-    from logging.config import dictConfig
-
-    from django.conf import settings
-
     dictConfig(settings.LOGGING)
 
 
@@ -29,12 +28,8 @@ def _serve_worker_metrics(**kwargs):
     port = os.environ.get("WORKER_METRICS_PORT")
     if not port:
         return
-    from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
-
     registry = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
     start_http_server(int(port), addr=os.environ.get("WORKER_METRICS_ADDR", "0.0.0.0"), registry=registry)  # noqa: S104

@@ -6,6 +6,8 @@ from __future__ import annotations
 import ipaddress
 import threading
 
+from geoip2fast import GeoIP2Fast
+
 _lock = threading.Lock()
 _reader = None
 
@@ -15,8 +17,6 @@ def _get_reader():
     if _reader is None:
         with _lock:
             if _reader is None:
-                from geoip2fast import GeoIP2Fast
-
                 _reader = GeoIP2Fast(verbose=False)
     return _reader
 

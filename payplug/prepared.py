@@ -20,6 +20,7 @@ from collections.abc import Callable
 from django.db import connections, models, router
 from django.db.models import signals
 from django.db.models.query import get_related_populators
+from django.db.models.sql import InsertQuery
 
 _local = threading.local()
 
@@ -133,8 +134,6 @@ def insert(instance) -> None:
     compiled = cache.get(key)
     if compiled is None:
         fields = [field for field in meta.local_concrete_fields if not field.generated and field is not meta.auto_field]
-        from django.db.models.sql import InsertQuery
-
         query = InsertQuery(model)
         query.insert_values(fields, [instance])
         compiler = query.get_compiler(using=alias)

@@ -61,6 +61,4 @@ def enqueue_after_commit(
     """Queue `task_name` once the current transaction commits (at once outside a transaction);
     nothing if it rolls back. Same rules as `enqueue`."""
     args = tuple(args)
-    transaction.on_commit(
-        lambda: enqueue(task_name, args, countdown=countdown, skip_when_eager=skip_when_eager)
-    )
+    transaction.on_commit(lambda: enqueue(task_name, args, countdown=countdown, skip_when_eager=skip_when_eager))

@@ -13,6 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+import redis
 from django.conf import settings
 
 _LUA = """
@@ -73,8 +74,6 @@ _redis_script = None
 def _redis_take(key, rate, burst, now, read):
     global _redis_script
     if _redis_script is None:
-        import redis
-
         client = redis.Redis.from_url(settings.REDIS_URL)
         _redis_script = client.register_script(_LUA)
     keys = [f"ratelimit:{key}"] if read is None else [f"ratelimit:{key}", read]

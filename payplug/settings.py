@@ -7,6 +7,7 @@ SECRET_KEY and the card key ring; with DEBUG off the process refuses to start
 without the last two.
 """
 
+import tempfile
 from pathlib import Path
 
 import environ
@@ -167,6 +168,11 @@ if CELERY_BROKER_URL.startswith("redis://"):
     # kombu's Redis transport, minus a worker crash when Redis restarts (see payplug/broker.py).
     CELERY_BROKER_TRANSPORT = "payplug.broker:Transport"
 CELERY_TIMEZONE = "UTC"
+# Beat's own state (when each periodic task last ran): outside the source tree. The Docker image
+# passes --schedule (CELERY_BEAT_SCHEDULE_FILE) to a volume of its own.
+CELERY_BEAT_SCHEDULE_FILENAME = env.str(
+    "CELERY_BEAT_SCHEDULE_FILE", default=str(Path(tempfile.gettempdir()) / "payplatform-celerybeat-schedule")
+)
 CELERY_BEAT_SCHEDULE: dict = {
     "reconcile-pending-authorizations": {"task": "payments.reconcile_pending", "schedule": 30.0},
     "expire-payments": {"task": "payments.expire_due", "schedule": 60.0},

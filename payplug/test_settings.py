@@ -5,6 +5,8 @@ MariaDB + Redis when CI points at them.
 """
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
 os.environ.setdefault("CARD_KEYS", "1:" + "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
@@ -25,3 +27,6 @@ NOTIFICATIONS_ALLOW_PRIVATE_NETWORKS = False
 # Tasks run in-process in the test suite even when REDIS_URL gives a broker: the suite has no
 # worker. Tests that exercise a real broker and worker switch this off for themselves.
 CELERY_TASK_ALWAYS_EAGER = True
+
+# Files the tests write (logos, dispute evidence, accounting reports) stay out of the source tree.
+MEDIA_ROOT = Path(tempfile.gettempdir()) / "payplatform-test-media"

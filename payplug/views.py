@@ -13,10 +13,11 @@ from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import render
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from django.shortcuts import redirect, render
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 
 from payplug.api import error_response
+from payplug.celery import app
 from payplug.metrics import run_scrape_hooks
 
 logger = logging.getLogger(__name__)
@@ -51,8 +52,6 @@ def check_cache():
 
 
 def check_broker():
-    from payplug.celery import app
-
     timeout = BROKER_CHECK_TIMEOUT_SECONDS
     url = getattr(settings, "CELERY_BROKER_WRITE_URL", None) or settings.CELERY_BROKER_URL
     with app.connection_for_write(
@@ -208,8 +207,6 @@ def metrics(request):
     except Exception:  # a scrape must not fail because one gauge could not be refreshed
         logger.exception("metrics scrape hook failed")
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
     else:
@@ -246,6 +243,4 @@ def bad_request(request, exception=None):
 
 
 def root(request):
-    from django.shortcuts import redirect
-
     return redirect("dashboard:home" if request.user.is_authenticated else "login")

@@ -4,7 +4,11 @@ import os
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 
+from fraud.features import set_default_store
+from merchants import keycache
+from payplug import keyring, ratelimit
 from tests import factories
 
 IN_CI = bool(os.environ.get("CI"))
@@ -51,17 +55,10 @@ def pytest_addoption(parser):
 
 @pytest.fixture(autouse=True)
 def _fresh_caches():
-    from django.core.cache import cache
-
-    from merchants import keycache
-    from payplug import keyring, ratelimit
-
     keyring.reset_cache()
     ratelimit.reset()
     keycache.clear()
     # The fraud engine's in-memory feature store would carry one test's velocity into the next.
-    from fraud.features import set_default_store
-
     set_default_store(None)
     yield
     cache.clear()

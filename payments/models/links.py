@@ -8,12 +8,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from merchants.tenancy import TenantModel
-from payplug.ids import id_factory
+from payplug.ids import id_factory, random_base62
 
 
 def _link_slug() -> str:
-    from payplug.ids import random_base62
-
     return random_base62(12)
 
 

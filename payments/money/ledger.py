@@ -41,6 +41,7 @@ from django.db import transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
 
+from merchants.models import Merchant
 from payments.models import (
     LedgerAccount,
     LedgerEntry,
@@ -464,8 +465,6 @@ def settle(merchant_id: int, is_live: bool, now=None) -> LedgerTransaction | Non
     available. Cumulative, so a missed run is caught up by the next one and a second run in a row
     moves nothing: due = (sum of pending entries due by now, settlements excluded) - settled so far."""
     now = now or timezone.now()
-    from merchants.models import Merchant
-
     with transaction.atomic():
         accounts = lock_accounts(merchant_id, is_live)
         pending = accounts[Kind.PENDING]

@@ -19,12 +19,14 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from sepaxml import SepaTransfer
 
 from merchants.models import Merchant
 from merchants.validators import clean_iban
-from notifications.services import publish
+from notifications.services.outbox import publish
 from payments.models import LedgerAccount, LedgerEntry, LedgerTransaction, Payout, PayoutBatch
 from payments.money import ledger
+from payments.representations import ts
 
 logger = logging.getLogger(__name__)
 Kind = LedgerAccount.Kind
@@ -147,8 +149,6 @@ def write_batch(payouts: list[Payout], is_live: bool, execution_date: date) -> P
 
     The payouts are locked first (SKIP LOCKED): a concurrent run takes the others, never the same
     ones. None when another run already holds them all."""
-    from sepaxml import SepaTransfer
-
     with transaction.atomic():
         claimed = list(
             Payout.objects.select_for_update(skip_locked=True)
@@ -221,8 +221,6 @@ def run_payouts(day: date | None = None, now=None) -> RunResult:
 
 def payout_payload(payout: Payout) -> dict:
     """The payout as the dashboard and the `payout.paid` webhook show it."""
-    from payments.representations import ts
-
     return {
         "id": payout.public_id,
         "object": "payout",

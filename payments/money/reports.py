@@ -15,24 +15,24 @@ import logging
 import tempfile
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.conf import settings
 from django.core import signing
 from django.core.files import File
 from django.db import transaction
 from django.db.models import Sum
-from django.urls import reverse
+from django.http import FileResponse, Http404
 from django.utils import timezone
 
-from notifications.services import publish
+from notifications.services.outbox import publish
+from payments import representations
 from payments.models import AccountingReport, LedgerAccount, LedgerEntry, LedgerTransaction
 from payments.money import ledger
+from payments.report_links import FILE_LIFETIME, SIGNING_SALT
+from payplug.queue import enqueue_after_commit
 
 logger = logging.getLogger(__name__)
 TxKind = LedgerTransaction.Kind
 
-FILE_LIFETIME = timedelta(hours=24)
 MAX_DAYS = 366
-SIGNING_SALT = "payments.accounting_report"
 COLUMNS = [
     "operation_date",
     "operation_type",
@@ -160,17 +160,9 @@ def create_report(
             notification_url=notification_url or None,
             created_by=created_by[:255],
         )
-        transaction.on_commit(lambda: _queue(report.pk))
+        # Broker down: the beat sweep (generate_pending) writes pending reports later.
+        enqueue_after_commit("payments.generate_accounting_report", [report.pk])
     return report
-
-
-def _queue(report_id: int) -> None:
-    from payments.tasks import generate_accounting_report
-
-    try:
-        generate_accounting_report.delay(report_id)
-    except Exception:  # broker down: the beat sweep generates pending reports later
-        logger.warning("could not queue accounting report %s; the sweep will", report_id, exc_info=True)
 
 
 def generate(report_id: int, now=None) -> AccountingReport | None:
@@ -207,7 +199,7 @@ def generate(report_id: int, now=None) -> AccountingReport | None:
                     type="accounting_report.available",
                     object_type="accounting_report",
                     object_id=locked.public_id,
-                    payload=_representation(locked, now),
+                    payload=representations.accounting_report(locked, now),
                     ipn_url=locked.notification_url,
                 )
             text.detach()
@@ -230,20 +222,7 @@ def generate_pending(older_than_seconds: int = 60) -> int:
     return done
 
 
-def _representation(report: AccountingReport, now=None) -> dict:
-    from payments.representations import accounting_report
-
-    return accounting_report(report, now)
-
-
 # --- the temporary link -----------------------------------------------------------------------------
-
-
-def temporary_url(report: AccountingReport) -> str:
-    token = signing.dumps(
-        {"r": report.public_id, "u": int(report.file_available_until.timestamp())}, salt=SIGNING_SALT, compress=True
-    )
-    return settings.PUBLIC_BASE_URL + reverse("dashboard:accounting_report_file", args=[token])
 
 
 def report_for_token(token: str, now=None) -> AccountingReport | None:
@@ -259,3 +238,21 @@ def report_for_token(token: str, now=None) -> AccountingReport | None:
     if report is None or report.current_status(now) != AccountingReport.Status.AVAILABLE or not report.file:
         return None
     return report
+
+
+def file_response(report: AccountingReport) -> FileResponse:
+    """The report's CSV file as a download (the dashboard's button and the temporary link)."""
+    response = FileResponse(report.file.open("rb"), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="accounting-report-{report.public_id}.csv"'
+    return response
+
+
+def serve_temporary_link(token: str) -> FileResponse:
+    """What the temporary link serves: no login and no API key, a signature that expires with the
+    file (24 h); 404 once it has expired or when it is not valid."""
+    report = report_for_token(token)
+    if report is None:
+        raise Http404("This link has expired or is not valid.")
+    response = file_response(report)
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import pytest
 
+from notifications.models import Event
+from payplug.celery import app
 from tests import factories
 
 from .shopper import Shopper
@@ -137,8 +139,6 @@ def _tasks_in_process():
     """No Celery worker runs beside the test server, even when a broker is configured (the
     MariaDB + Redis run): run tasks in-process, so that an authorised payment gets its fraud
     decision and capture as it does in embedded mode."""
-    from payplug.celery import app
-
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = True
     yield
@@ -176,8 +176,6 @@ def notification_body(object_id: str, event_type: str) -> str:
     The outbox event recorded with the change holds it (the resource as the retrieve route
     serializes it, and the IPN URL it goes to).
     """
-    from notifications.models import Event
-
     event = Event.objects.filter(object_id=object_id, type=event_type).order_by("-sequence").first()
     assert event is not None, f"no {event_type} event for {object_id}"
     assert event.ipn_url, f"the {event_type} event of {object_id} has no IPN URL"

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from merchants.models import Merchant
 from payments import links
 from payments.models import Payment, PaymentLink
-from tests.factories import publishable_key
+from tests.factories import PASSWORD, publishable_key
 from tests.payments.helpers import create_payment, hosted_path
 
 from .conftest import DESKTOP, PHONE
@@ -413,8 +413,6 @@ def test_the_hosted_page_in_four_languages(api, new_page, shots, language, viewp
 
 
 def test_the_dashboard_makes_a_link_and_previews_the_pay_button_under_our_csp(alice, merchant_a, new_page, shots):
-    from tests.factories import PASSWORD
-
     page = new_page()
     errors = []
     page.on(

@@ -12,6 +12,7 @@ from fraud.models import Decision, FraudSettings, Label, ListEntry, Rule
 from merchants.models import Membership
 from notifications.models import Event
 from payments.models import Payment
+from payments.money import disputes
 from payments.vault import fingerprint
 from tests import factories
 from tests.payments.helpers import create_payment, pay
@@ -229,8 +230,6 @@ def test_the_merchant_setting_decides_unreviewed_payments_at_the_deadline(api, m
 
 
 def test_a_lost_dispute_becomes_a_fraud_label(api, merchant_a):
-    from payments.money import disputes
-
     payment = create_payment(api)
     pay(payment, number="4000 0000 0000 0259")
     p = Payment.objects.get(public_id=payment["id"])

@@ -1,15 +1,18 @@
 """The model: the shipped default loads and explains itself; metrics; fraud_train on labelled history."""
 
 import math
+from datetime import timedelta
 
 import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from fraud import model as fraud_model
 from fraud import services
 from fraud.features import FEATURE_NAMES
-from fraud.models import ModelVersion
+from fraud.models import Decision, Label, ModelVersion
+from payments.models import Payment
 
 
 def test_the_default_model_ships_small_and_scores_with_reasons():
@@ -59,13 +62,6 @@ def test_an_activated_version_replaces_the_default(merchant_a):
 
 @pytest.mark.django_db
 def test_fraud_train_learns_from_labelled_decisions_known_in_time(merchant_a):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from fraud.models import Decision, Label
-    from payments.models import Payment
-
     rng = np.random.default_rng(1)
     now = timezone.now()
     for i in range(300):

@@ -4,6 +4,7 @@ import random
 import uuid
 
 import pytest
+import redis
 
 from fraud.features import (
     DAY,
@@ -22,8 +23,6 @@ T0 = 1_780_000_000.0
 
 @pytest.fixture
 def redis_store():
-    import redis
-
     url = fraud_redis_url()
     client = redis.Redis.from_url(url)
     prefix = f"parity-{uuid.uuid4().hex[:12]}"  # tests run in parallel on the same database: no FLUSHDB

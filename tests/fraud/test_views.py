@@ -4,11 +4,14 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from fraud import services
 from fraud.models import Decision, ListEntry, Rule
 from merchants.models import Membership
+from payments.models import Payment
 from tests import factories
+from tests.fraud.test_decisions import paid  # noqa: F401  (documentation: the dry run uses rows of that shape)
 
 pytestmark = pytest.mark.django_db
 
@@ -75,8 +78,6 @@ def test_a_support_member_cannot_change_rules(client, merchant_a):
 
 
 def test_the_dry_run_counts_matches_over_30_days(alice_client, merchant_a):
-    from tests.fraud.test_decisions import paid  # noqa: F401  (documentation: same shape of rows)
-
     for score in (10, 50, 95):
         payment = _payment(merchant_a)
         Decision.objects.create(payment=payment, merchant=merchant_a, is_live=False, score=score, outcome="capture",
@@ -115,9 +116,5 @@ def test_review_settings_are_saved(alice_client, merchant_a):
 
 
 def _payment(merchant):
-    from django.utils import timezone
-
-    from payments.models import Payment
-
     now = timezone.now()
     return Payment.objects.create(merchant=merchant, is_live=False, amount=2000, expires_at=now, status="paid")

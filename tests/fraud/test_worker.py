@@ -9,10 +9,13 @@ import time
 import uuid
 
 import pytest
+import redis
+from celery.contrib.testing.worker import start_worker
 
 from fraud import features
 from fraud.models import Decision
 from payments.models import Payment
+from payplug.celery import app
 from tests.fraud.redis_url import fraud_redis_url
 from tests.payments.helpers import create_payment, pay
 
@@ -21,11 +24,6 @@ pytestmark = pytest.mark.redis
 
 @pytest.fixture
 def redis_worker(transactional_db, settings):
-    import redis
-    from celery.contrib.testing.worker import start_worker
-
-    from payplug.celery import app
-
     url = fraud_redis_url()
     client = redis.Redis.from_url(url)
     prefix = f"fs-test-{uuid.uuid4().hex[:12]}"  # tests run in parallel on the same database: no FLUSHDB

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from merchants import keycache, services
 from merchants.models import ApiKey, Merchant
+from payplug import ratelimit
 from tests import factories
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db]
@@ -91,8 +92,6 @@ def test_a_change_committed_while_the_key_was_being_read_is_not_missed(merchant_
 def test_without_an_answer_from_redis_every_request_reads_its_key(merchant_a, monkeypatch):
     raw = factories.secret_key(merchant_a)
     monkeypatch.setattr(settings, "REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens there
-    from payplug import ratelimit
-
     monkeypatch.setattr(ratelimit, "_redis_script", None)
 
     assert key_queries(raw) == (200, 1)

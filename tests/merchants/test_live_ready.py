@@ -16,6 +16,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from merchants import accounts, services
+from merchants.admin import MerchantAdmin
 from merchants.middleware import SESSION_LIVE
 from merchants.models import Membership, Merchant, User
 from tests import factories
@@ -298,8 +299,6 @@ def test_approval_without_two_factor_leaves_it_off_until_the_owner_adds_a_factor
 
 
 def test_the_admin_shows_the_flag_but_does_not_let_staff_edit_it():
-    from merchants.admin import MerchantAdmin
-
     assert "live_ready" in MerchantAdmin.readonly_fields
     assert not Merchant._meta.get_field("live_ready").editable
 

@@ -11,6 +11,9 @@ from celery.app.task import Task
 from django.apps import apps
 from django.db import connection
 
+from payments import services, vault
+from payments.models import Card
+
 from .helpers import answer_3ds, create_payment, pay
 
 pytestmark = pytest.mark.django_db
@@ -49,8 +52,6 @@ def test_no_card_number_or_security_code_is_stored_logged_or_queued(api, caplog)
             pay(payment, number=" ".join(number[i : i + 4] for i in range(0, 16, 4)), cvc=CVC)
             if number == "4000002500003155":
                 answer_3ds(payment, "approve")
-        from payments import services
-
         services.reconcile_pending(older_than_seconds=-1)
         card = api.get(f"/v1/payments/{payment['id']}").json()["card"]
         assert card["last4"] == "0077"
@@ -73,8 +74,5 @@ def test_no_card_number_or_security_code_is_stored_logged_or_queued(api, caplog)
     assert f":{CVC}\n" not in database + "\n"
     assert '"cvc"' not in database and '"csc"' not in database
     # And the vault really holds the numbers, encrypted: they come back out.
-    from payments import vault
-    from payments.models import Card
-
     saved = Card.objects.first()
     assert vault.reveal(saved.vault_entry) in CARDS

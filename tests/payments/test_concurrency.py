@@ -3,15 +3,19 @@
 Each thread has its own database connection; a barrier releases them together.
 """
 
+import base64
+import os
+
 import pytest
 from django.db import connection
 from django.test import Client
 
 from notifications.models import Event
-from payments import services
+from payments import services, vault
 from payments.acquirers.base import CardData
 from payments.errors import PaymentError
-from payments.models import Payment, PaymentAttempt, Refund, SandboxOperation
+from payments.models import Payment, PaymentAttempt, Refund, SandboxOperation, VaultEntry
+from payplug import keyring
 
 from .helpers import create_payment, hosted_path, pay, payment_body, race
 
@@ -124,12 +128,6 @@ def test_concurrent_requests_with_one_idempotency_key_create_one_payment(api):
 
 
 def test_key_rotation_while_payments_are_made(api, settings):
-    import base64
-    import os
-
-    from payments.models import VaultEntry
-    from payplug import keyring
-
     for _ in range(5):
         pay(create_payment(api, save_card=True))
     new_key = base64.b64encode(os.urandom(32)).decode()
@@ -148,8 +146,6 @@ def test_key_rotation_while_payments_are_made(api, settings):
         return paid
 
     def services_rotate():
-        from payments import vault
-
         return vault.rotate_all(batch_size=2)
 
     _results, errors = race(3, work)
@@ -157,8 +153,6 @@ def test_key_rotation_while_payments_are_made(api, settings):
     assert errors == [None, None, None]
     assert set(VaultEntry.objects.values_list("key_version", flat=True)) == {2}
     assert Payment.objects.filter(status=Payment.Status.PAID).count() == 11
-    from payments import vault
-
     for entry in VaultEntry.objects.all():
         assert vault.reveal(entry) == "4242424242424242"
     keyring.reset_cache()

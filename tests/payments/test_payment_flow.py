@@ -2,9 +2,10 @@
 
 import pytest
 
+from payments import services
 from payments.models import Payment
 
-from .helpers import answer_3ds, create_payment, pay
+from .helpers import answer_3ds, create_payment, pay, payment_body
 
 pytestmark = pytest.mark.django_db
 
@@ -134,8 +135,6 @@ def test_amex_is_method_unsupported_and_leaves_card_empty(api):
 
 
 def test_timeout_stays_pending_until_reconciliation(api):
-    from payments import services
-
     payment = create_payment(api)
     pay(payment, number="4000 0000 0000 0077")
     assert Payment.objects.get(public_id=payment["id"]).status == Payment.Status.PENDING
@@ -162,8 +161,6 @@ def test_deferred_payment_authorizes_then_captures(api):
 
 
 def create_body(**overrides):
-    from .helpers import payment_body
-
     body = payment_body()
     body.pop("amount")
     body.update(overrides)

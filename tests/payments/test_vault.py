@@ -1,6 +1,7 @@
 """The card vault: envelope encryption, fingerprints, key rotation while serving."""
 
 import base64
+import hashlib
 import os
 
 import pytest
@@ -31,8 +32,6 @@ def test_fingerprints_are_keyed_and_stable(merchant_a):
     second = vault.store(merchant_a, "4242424242424242")
     assert first.fingerprint == second.fingerprint
     assert first.fingerprint != vault.store(merchant_a, "5555555555554444").fingerprint
-    import hashlib
-
     assert first.fingerprint != hashlib.sha256(b"4242424242424242").hexdigest()
 
 

@@ -2,6 +2,9 @@
 
 import pytest
 
+from merchants import services
+from merchants.models import ApiKey
+from payplug.ids import random_base62
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -44,9 +47,6 @@ def test_publishable_key_is_403(client, merchant_a):
 
 
 def test_revoked_key_is_401(client, merchant_a):
-    from merchants import services
-    from merchants.models import ApiKey
-
     raw = factories.secret_key(merchant_a)
     services.revoke_api_key(ApiKey.objects.get(key_hash=ApiKey.hash_key(raw)), services.Actor.system())
     response = client.get("/v1/payments", headers={"Authorization": f"Bearer {raw}"})
@@ -55,9 +55,6 @@ def test_revoked_key_is_401(client, merchant_a):
 
 
 def test_live_key_of_unapproved_merchant_is_403(client, merchant_a):
-    from merchants.models import ApiKey
-    from payplug.ids import random_base62
-
     raw = "sk_live_" + random_base62(32)
     ApiKey.objects.create(
         merchant=merchant_a, is_live=True, kind="secret", prefix=raw[:12], key_hash=ApiKey.hash_key(raw)

@@ -2,6 +2,7 @@
 entrypoint and gunicorn configuration are run with stand-in programs."""
 
 import importlib.util
+import json
 import logging
 import os
 import re
@@ -14,6 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 from django.conf import settings
+from gunicorn.config import Config
+from prometheus_client import multiprocess
 
 ROOT = Path(settings.BASE_DIR)
 DOCKER = ROOT / "docker"
@@ -294,10 +297,6 @@ class _Response:
 
 
 def access_lines(gunicorn_conf, path, status="200 OK"):
-    import json
-
-    from gunicorn.config import Config
-
     config = Config()
     config.set("accesslog", "-")
     logger = gunicorn_conf.JsonAccessLogger(config)
@@ -326,8 +325,6 @@ def test_successful_probes_are_not_logged_but_failing_ones_are(gunicorn_conf):
 
 
 def test_gunicorn_forgets_dead_workers_in_multiprocess_mode(gunicorn_conf, tmp_path, monkeypatch):
-    from prometheus_client import multiprocess
-
     dead = []
     monkeypatch.setattr(multiprocess, "mark_process_dead", dead.append)
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))

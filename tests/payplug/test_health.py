@@ -13,6 +13,7 @@ from django.db import OperationalError, connections
 from django.test import override_settings
 
 from payplug import views
+from payplug.management.commands import wait_for_services
 
 pytestmark = pytest.mark.django_db
 
@@ -137,8 +138,6 @@ def test_wait_for_services_returns_once_the_database_answers():
 
 @override_settings(CELERY_BROKER_URL="")
 def test_wait_for_services_retries_until_the_database_answers():
-    from payplug.management.commands import wait_for_services
-
     attempts = []
 
     def flaky():

@@ -5,6 +5,7 @@ from django.http import Http404
 from rest_framework.exceptions import NotAcceptable
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
+from rest_framework.settings import api_settings
 from rest_framework.test import APIRequestFactory
 
 from payplug.api import JSONNegotiation, JSONRenderer
@@ -43,6 +44,4 @@ def test_the_same_answer_as_drfs(accept, query):
 
 
 def test_the_api_uses_it():
-    from rest_framework.settings import api_settings
-
     assert api_settings.DEFAULT_CONTENT_NEGOTIATION_CLASS is JSONNegotiation

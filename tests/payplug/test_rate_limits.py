@@ -2,6 +2,8 @@
 
 import pytest
 
+from payplug import ratelimit
+
 pytestmark = pytest.mark.django_db
 
 
@@ -51,8 +53,6 @@ def test_a_version_that_is_not_a_date_is_400(api):
 
 @pytest.mark.redis
 def test_redis_buckets_are_shared(api, settings):
-    from payplug import ratelimit
-
     settings.API_RATE_LIMIT_BURST = 2
     settings.API_RATE_LIMIT_PER_SECOND = 0.01
     key = f"test-shared-{id(settings)}"

@@ -20,6 +20,7 @@ from fraud import model as fraud_model
 from fraud import services
 from fraud.features import FEATURE_NAMES
 from fraud.models import ModelVersion
+from fraud.synthetic import build_default_model
 
 
 def _moment(value):
@@ -47,8 +48,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if options["synthetic"]:
-            from fraud.synthetic import build_default_model
-
             meta = build_default_model(log=self.stdout.write)
             self.stdout.write(f"default model written: {meta['metrics']}")
             return

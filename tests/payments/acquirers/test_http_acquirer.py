@@ -11,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from responses import matchers
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
+from payments.acquirers import get_acquirer
 from payments.acquirers.base import AcquirerUnavailable, CardData, Outcome
 from payments.acquirers.http import HttpAcquirer
 
@@ -629,8 +630,6 @@ def test_from_settings_requires_a_url_and_a_key(settings):
 
 
 def test_get_acquirer_builds_the_http_acquirer_for_live_mode(settings):
-    from payments.acquirers import get_acquirer
-
     settings.LIVE_ACQUIRER = "http"
     settings.ACQUIRER_URL = "https://acquirer.example.com"
     settings.ACQUIRER_API_KEY = "sk_live_x"

@@ -7,14 +7,14 @@ from unittest import mock
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from notifications.models import Event
 from payments.models import AccountingReport
 from payments.money import reports
-
-from .helpers import create_payment, pay
-from .test_ledger_tripwire import ledger_tripwire  # noqa: F401  autouse: check_ledger after each test
+from tests.payments.helpers import create_payment, pay
+from tests.payments.money.test_ledger_tripwire import ledger_tripwire  # noqa: F401  autouse: check_ledger after each test
 
 
 @pytest.fixture(autouse=True)
@@ -140,8 +140,6 @@ def test_reports_of_another_merchant_or_mode_are_not_found(api, api_b):
 
 
 def test_the_dashboard_prepares_and_downloads_the_same_export(api, alice_client):
-    from django.urls import reverse
-
     payment = create_payment(api)
     pay(payment)
 
@@ -154,8 +152,6 @@ def test_the_dashboard_prepares_and_downloads_the_same_export(api, alice_client)
 
 
 def test_the_dashboard_export_refuses_a_bad_range(alice_client):
-    from django.urls import reverse
-
     alice_client.post(reverse("dashboard:accounting_export"), body(start_date="2026-01-10", end_date="2026-01-01"))
 
     assert not AccountingReport.objects.exists()

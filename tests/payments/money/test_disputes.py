@@ -11,9 +11,8 @@ from notifications.models import Event
 from payments.errors import PaymentError
 from payments.models import Dispute, LedgerTransaction, Payment, ScheduledChargeback
 from payments.money import disputes, ledger
-
-from .helpers import create_payment, pay
-from .test_ledger_tripwire import ledger_tripwire  # noqa: F401  autouse: check_ledger after each test
+from tests.payments.helpers import create_payment, pay
+from tests.payments.money.test_ledger_tripwire import ledger_tripwire  # noqa: F401  autouse: check_ledger after each test
 
 DISPUTE_CARD = "4000 0000 0000 0259"
 

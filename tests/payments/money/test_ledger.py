@@ -8,11 +8,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from payments.models import LedgerTransaction, MerchantAccountSettings, Payment
-from payments.money import ledger
-
-from .helpers import create_payment, pay
-from .test_ledger_tripwire import ledger_tripwire  # noqa: F401  autouse: check_ledger after each test
+from payments.models import Dispute, LedgerTransaction, MerchantAccountSettings, Payment
+from payments.money import disputes, ledger
+from tests.payments.helpers import create_payment, pay
+from tests.payments.money.test_ledger_tripwire import ledger_tripwire  # noqa: F401  autouse: check_ledger after each test
 
 
 def paid(api, amount=3300, **overrides):
@@ -169,9 +168,6 @@ def test_refund_larger_than_what_the_merchant_holds_is_refused_and_changes_nothi
 
 def test_mixed_workload_balances_recomputed_from_the_api_objects(api, merchant_a):
     """Independent recomputation: from the payments the API shows and the documented rules."""
-    from payments.models import Dispute
-    from payments.money import disputes
-
     set_schedule(merchant_a, fee_percent_bps=150, fee_fixed=30, refund_fee=15)
     ids = [paid(api, amount=amount)["id"] for amount in (1000, 2599, 4999, 12345, 777, 30000)]
     api.post(f"/v1/payments/{ids[0]}/refunds", {"amount": 333})

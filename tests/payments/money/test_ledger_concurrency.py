@@ -11,8 +11,7 @@ from payments import services
 from payments.errors import PaymentError
 from payments.models import MerchantAccountSettings, Payment, Payout, Refund
 from payments.money import ledger, ledger_check, payouts
-
-from .helpers import create_payment, pay, race
+from tests.payments.helpers import create_payment, pay, race
 
 pytestmark = pytest.mark.mysql
 

@@ -9,12 +9,11 @@ import io
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import transaction
+from django.db import connection, transaction
 
-from payments.models import LedgerEntry, LedgerTransaction
+from payments.models import LedgerEntry, LedgerTransaction, Payment
 from payments.money import ledger, ledger_check
-
-from .helpers import create_payment, pay
+from tests.payments.helpers import create_payment, pay
 
 
 @pytest.fixture(autouse=True)
@@ -93,15 +92,11 @@ def test_check_ledger_names_the_first_offender_and_exits_non_zero(api, ledger_tr
     assert tx.public_id in str(failure.value) and "sum to 7" in str(failure.value)
     assert payment["id"] in str(failure.value)
     # Leave the database clean for the tripwire of this very test.
-    from django.db import connection
-
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM payments_ledgerentry WHERE amount = 7")
 
 
 def test_check_ledger_catches_a_payment_that_disagrees_with_its_lines(api):
-    from payments.models import Payment
-
     payment = _paid(api)
     Payment.objects.filter(public_id=payment["id"]).update(amount=9999)
 

@@ -17,9 +17,10 @@ from merchants.models import Merchant
 from notifications.models import Event
 from payments.models import LedgerTransaction, MerchantAccountSettings, Payout, PayoutBatch
 from payments.money import ledger, payouts
-
-from .helpers import create_payment, pay
-from .test_ledger_tripwire import ledger_tripwire  # noqa: F401  autouse: check_ledger after each test
+from tests import factories
+from tests.merchants.helpers import login_verified
+from tests.payments.helpers import create_payment, pay
+from tests.payments.money.test_ledger_tripwire import ledger_tripwire  # noqa: F401  autouse: check_ledger after each test
 
 IBAN = "FR1420041010050500013M02606"
 SCHEMA = Path(os.path.dirname(sepaxml.__file__)) / "schemas" / "pain.001.001.03.xsd"
@@ -178,9 +179,6 @@ def test_merchants_see_each_payout_and_the_payments_it_contains(api, alice_clien
 
 
 def test_staff_download_the_batch_file_from_the_admin(api, client, merchant_with_iban):
-    from tests import factories
-    from tests.merchants.helpers import login_verified
-
     earn(api, merchant_with_iban)
     payouts.run_payouts(now=later())
     batch = PayoutBatch.objects.get()
