@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fraud import rules as rule_language
 from fraud.models import FraudSettings, ListEntry
-from fraud.services import normalise_list_value
+from fraud.services.lists import normalise_list_value
 
 
 class RuleForm(forms.Form):

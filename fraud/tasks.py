@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from fraud import services
+from fraud.services import labels, reviews, scoring
 from notifications.models import Event
 from payments.models import Payment
 
@@ -19,7 +19,7 @@ def score_payment(event_id: int):
     """Subscriber of `payment.authorized`: score the payment and carry out the decision, once."""
     payment = _payment_of(event_id)
     if payment is not None:
-        services.decide(payment.pk)
+        scoring.decide(payment.pk)
 
 
 @shared_task(name="fraud.record_decline", acks_late=True)
@@ -27,7 +27,7 @@ def record_decline(event_id: int):
     """Subscriber of `payment.failed`: issuer declines feed the `*_declines_1d` features."""
     payment = _payment_of(event_id)
     if payment is not None:
-        services.record_decline(payment)
+        labels.record_decline(payment)
 
 
 @shared_task(name="fraud.record_dispute_lost", acks_late=True)
@@ -36,11 +36,11 @@ def record_dispute_lost(event_id: int):
     event = Event.objects.filter(pk=event_id).first()
     payment = _payment_of(event_id)
     if event is not None and payment is not None:
-        services.record_dispute_lost(payment, event.created_at)
+        labels.record_dispute_lost(payment, event.created_at)
 
 
 @shared_task(name="fraud.resolve_due_reviews")
 def resolve_due_reviews():
     """Beat, every minute: unreviewed payments get the merchant's chosen outcome before payments'
     own review deadline refuses them."""
-    return services.resolve_due_reviews()
+    return reviews.resolve_due_reviews()

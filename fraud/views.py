@@ -20,12 +20,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from fraud import charts, services
+from fraud import charts
 from fraud import rules as rule_language
 from fraud.features import FEATURE_NAMES
 from fraud.forms import ListEntryForm, RuleForm, SettingsForm
 from fraud.model import DEFAULT_MODEL_DIR
 from fraud.models import Decision, Label, ListEntry, ModelVersion, Rule
+from fraud.services import labels, lists, model_versions, rule_editing, scoring
+from fraud.services import reviews as fraud_reviews  # `reviews` is the review-queue view below
 from merchants import roles
 from merchants.decorators import dashboard_view
 from payments.acquirers.base import AcquirerUnavailable
@@ -98,7 +100,7 @@ def overview(request):
             outcome=Decision.Outcome.REVIEW, review_outcome="", payment__status=Payment.Status.IN_REVIEW
         ).count(),
         "recent": decisions.select_related("payment").order_by("-created_at")[:10],
-        "model_version": services.active_model()[1],
+        "model_version": scoring.active_model()[1],
     }
     return render(request, "dashboard/fraud.html", context)
 
@@ -115,7 +117,7 @@ def reviews(request):
     context = {
         "page": Paginator(queue, 25).get_page(request.GET.get("page")),
         "done": done.order_by("-reviewed_at")[:20],
-        "settings": services.settings_of(request.dashboard.merchant.pk),
+        "settings": fraud_reviews.settings_of(request.dashboard.merchant.pk),
     }
     return render(request, "dashboard/fraud_reviews.html", context)
 
@@ -128,8 +130,8 @@ def review(request, payment_id):
     if action not in ("approve", "reject"):
         raise BadRequest("unknown action")
     try:
-        services.review(decision.pk, approve=action == "approve", user=request.user)
-    except services.ReviewError:
+        fraud_reviews.review(decision.pk, approve=action == "approve", user=request.user)
+    except fraud_reviews.ReviewError:
         messages.error(request, _("This payment is no longer waiting for a review."))
     except AcquirerUnavailable:
         messages.error(request, _("The bank could not be reached: nothing changed, please try again."))
@@ -149,7 +151,7 @@ def report(request, payment_id):
     payment = get_object_or_404(
         Payment.objects.for_tenant(request.dashboard.merchant, request.dashboard.is_live), public_id=payment_id
     )
-    if services.report_fraud(payment, user=request.user) is None:
+    if labels.report_fraud(payment, user=request.user) is None:
         messages.info(request, _("This payment was already reported as fraudulent."))
     else:
         messages.success(request, _("Thank you: the payment is recorded as fraudulent and teaches the fraud checks."))
@@ -163,14 +165,14 @@ def rules(request):
     rule_form = RuleForm(prefix="rule")
     dry_form = RuleForm(prefix="dry")
     list_form = ListEntryForm(prefix="list")
-    settings_form = SettingsForm(instance=services.settings_of(merchant.pk), prefix="settings")
+    settings_form = SettingsForm(instance=fraud_reviews.settings_of(merchant.pk), prefix="settings")
     dry = None
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "dry_run":
             dry_form = RuleForm(request.POST, prefix="dry")
             if dry_form.is_valid():
-                dry = services.dry_run(merchant, is_live, dry_form.cleaned_data["source"])
+                dry = rule_editing.dry_run(merchant, is_live, dry_form.cleaned_data["source"])
         else:
             _require(request, roles.MANAGE_FRAUD)
             response = _change_rules(request, action, merchant, is_live)
@@ -182,7 +184,7 @@ def rules(request):
                 )
             else:
                 return response
-    own = services.merchant_rules(merchant, is_live)
+    own = scoring.merchant_rules(merchant, is_live)
     context = {
         "own_rules": own,
         "default_rules": rule_language.DEFAULT_RULES if own is None else None,
@@ -207,19 +209,19 @@ def _change_rules(request, action, merchant, is_live):
         form = RuleForm(request.POST, prefix="rule")
         if not form.is_valid():
             return form, None, None
-        services.add_rule(merchant, is_live, form.cleaned_data["source"], form.cleaned_data["description"])
+        rule_editing.add_rule(merchant, is_live, form.cleaned_data["source"], form.cleaned_data["description"])
         messages.success(request, _("The rule was added at the end of the list."))
         return done
     if action in ("enable", "disable", "delete", "up", "down"):
-        services.ensure_own_rules(merchant, is_live)
+        rule_editing.ensure_own_rules(merchant, is_live)
         rule = _own_rule(request, merchant, is_live)
         if action == "delete":
-            services.delete_rule(rule)
+            rule_editing.delete_rule(rule)
             messages.success(request, _("The rule was deleted."))
         elif action in ("up", "down"):
-            services.move_rule(rule, up=action == "up")
+            rule_editing.move_rule(rule, up=action == "up")
         else:
-            services.update_rule(rule, is_enabled=action == "enable")
+            rule_editing.update_rule(rule, is_enabled=action == "enable")
         return done
     if action == "use_defaults":
         Rule.objects.for_tenant(merchant, is_live).delete()
@@ -230,9 +232,7 @@ def _change_rules(request, action, merchant, is_live):
         if not form.is_valid():
             return None, form, None
         data = form.cleaned_data
-        services.add_list_entry(
-            merchant, is_live, data["list"], data["kind"], data["value"], data["note"], request.user
-        )
+        lists.add_list_entry(merchant, is_live, data["list"], data["kind"], data["value"], data["note"], request.user)
         messages.success(request, _("The list entry was added."))
         return done
     if action == "delete_entry":
@@ -241,7 +241,7 @@ def _change_rules(request, action, merchant, is_live):
         messages.success(request, _("The list entry was removed."))
         return done
     if action == "settings":
-        form = SettingsForm(request.POST, instance=services.settings_of(merchant.pk), prefix="settings")
+        form = SettingsForm(request.POST, instance=fraud_reviews.settings_of(merchant.pk), prefix="settings")
         if not form.is_valid():
             return None, None, form
         form.save()
@@ -271,14 +271,14 @@ def models_view(request):
             raise PermissionDenied
         name = request.POST.get("version")
         version = None if name == "default" else get_object_or_404(ModelVersion, name=name)
-        services.activate(version)
+        model_versions.activate(version)
         messages.success(request, _("The active model was changed."))
         return redirect("dashboard:fraud_models")
     default_meta = json.loads((DEFAULT_MODEL_DIR / "meta.json").read_text())
     context = {
         "versions": ModelVersion.objects.all()[:50],
         "default_meta": default_meta,
-        "active": services.active_model()[1],
+        "active": scoring.active_model()[1],
         "can_switch": request.user.is_staff and request.dashboard.can(roles.MANAGE_FRAUD),
     }
     return render(request, "dashboard/fraud_models.html", context)

@@ -7,8 +7,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from fraud import services, tasks
+from fraud import tasks
 from fraud.models import Decision, FraudSettings, Label, ListEntry, Rule
+from fraud.services import reviews, scoring
 from merchants.models import Membership
 from notifications.models import Event
 from payments.models import Payment
@@ -55,7 +56,7 @@ def test_the_sandbox_fraud_card_scores_100_and_is_refused(api, merchant_a):
 
     decision = Decision.objects.get(payment=p)
     assert (decision.score, decision.outcome) == (100, Decision.Outcome.REFUSE)
-    assert decision.rule == services.SANDBOX_RULE
+    assert decision.rule == scoring.SANDBOX_RULE
     assert p.status == Payment.Status.FAILED
     assert p.failure_code == "fraud_suspected"
     assert api.get(f"/v1/payments/{p.public_id}").json()["failure"]["code"] == "fraud_suspected"
@@ -70,7 +71,7 @@ def test_a_rule_sends_the_payment_to_review_with_a_deadline(api, merchant_a):
     assert p.status == Payment.Status.IN_REVIEW
     assert decision.outcome == Decision.Outcome.REVIEW
     assert decision.rule == "review if amount > 1"
-    assert decision.review_action_at == p.review_deadline - services.REVIEW_MARGIN
+    assert decision.review_action_at == p.review_deadline - reviews.REVIEW_MARGIN
 
 
 def test_a_block_list_refuses(api, merchant_a):
@@ -107,12 +108,12 @@ def test_a_redelivered_task_decides_once(api, merchant_a):
 
 def test_a_racing_delivery_keeps_the_first_decision(api, merchant_a):
     hold_with_rule(merchant_a)
-    with mock.patch("fraud.tasks.services.decide"):  # keep the payment authorised, undecided
+    with mock.patch("fraud.tasks.scoring.decide"):  # keep the payment authorised, undecided
         p = paid(api)
     assert p.status == Payment.Status.AUTHORIZED
     first = Decision.objects.create(payment=p, merchant=merchant_a, is_live=False, score=5, outcome="capture")
 
-    services.decide(p.pk)  # the redelivered task arrives after another worker decided
+    scoring.decide(p.pk)  # the redelivered task arrives after another worker decided
 
     p.refresh_from_db()
     assert Decision.objects.get(payment=p).pk == first.pk
@@ -220,8 +221,8 @@ def test_the_merchant_setting_decides_unreviewed_payments_at_the_deadline(api, m
     assert p.review_deadline <= timezone.now() + timedelta(hours=2)
     assert decision.review_action_at < p.review_deadline  # fraud acts before payments' own deadline
 
-    assert services.resolve_due_reviews(now=decision.review_action_at - timedelta(seconds=1)) == 0
-    assert services.resolve_due_reviews(now=decision.review_action_at) == 1
+    assert reviews.resolve_due_reviews(now=decision.review_action_at - timedelta(seconds=1)) == 0
+    assert reviews.resolve_due_reviews(now=decision.review_action_at) == 1
 
     p.refresh_from_db()
     decision.refresh_from_db()

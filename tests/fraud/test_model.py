@@ -9,9 +9,9 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from fraud import model as fraud_model
-from fraud import services
 from fraud.features import FEATURE_NAMES
 from fraud.models import Decision, Label, ModelVersion
+from fraud.services import model_versions, scoring
 from payments.models import Payment
 
 
@@ -52,11 +52,11 @@ def test_an_activated_version_replaces_the_default(merchant_a):
     trained = fraud_model.train(X, y, rounds=20)
     version = ModelVersion.objects.create(name="m1", artifact=trained.dump(), feature_names=list(FEATURE_NAMES))
 
-    services.activate(version)
+    model_versions.activate(version)
 
-    assert services.active_model()[1] == "m1"
-    services.activate(None)
-    assert services.active_model()[1] == "default"
+    assert scoring.active_model()[1] == "m1"
+    model_versions.activate(None)
+    assert scoring.active_model()[1] == "default"
     assert not ModelVersion.objects.filter(is_active=True).exists()
 
 
@@ -89,4 +89,4 @@ def test_fraud_train_learns_from_labelled_decisions_known_in_time(merchant_a):
     assert version.is_active
     assert version.metrics["training_frauds"] == 30
     assert version.metrics["auc"] > 0.9
-    assert services.active_model()[1] == version.name
+    assert scoring.active_model()[1] == version.name

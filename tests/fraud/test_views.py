@@ -6,8 +6,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from fraud import services
+from fraud import rules as rule_language
 from fraud.models import Decision, ListEntry, Rule
+from fraud.services import reviews
 from merchants.models import Membership
 from payments.models import Payment
 from tests import factories
@@ -52,7 +53,7 @@ def test_adding_a_valid_rule_copies_the_defaults_then_appends(alice_client, merc
     assert response.status_code == 302
     sources = list(Rule.objects.for_tenant(merchant_a, False).values_list("source", flat=True))
     assert sources[-1] == "review if amount > 500"
-    assert len(sources) == len(services.rule_language.DEFAULT_RULES) + 1
+    assert len(sources) == len(rule_language.DEFAULT_RULES) + 1
 
 
 def test_an_invalid_rule_is_explained_and_not_saved(alice_client):
@@ -111,7 +112,7 @@ def test_review_settings_are_saved(alice_client, merchant_a):
         {"action": "settings", "settings-unreviewed_action": "approve", "settings-review_hours": "12"},
     )
 
-    settings = services.settings_of(merchant_a.pk)
+    settings = reviews.settings_of(merchant_a.pk)
     assert (settings.unreviewed_action, settings.review_hours) == ("approve", 12)
 
 

@@ -91,7 +91,7 @@ def test_a_review_past_its_deadline_is_refused(api):
     )
     Payment.objects.filter(pk=db_payment.pk).update(status=Payment.Status.PENDING)
     # Authorised, then held for review (as the fraud engine decides; its task is kept out here).
-    with mock.patch("fraud.services.decide"):
+    with mock.patch("fraud.services.scoring.decide"):
         services.apply_authorization(attempt.pk, AcquirerResult(outcome=Outcome.AUTHORIZED, reference="sbx_r"))
     services.hold_for_review(db_payment.pk)
     assert Payment.objects.get(pk=db_payment.pk).status == Payment.Status.IN_REVIEW

@@ -17,9 +17,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from fraud import model as fraud_model
-from fraud import services
 from fraud.features import FEATURE_NAMES
 from fraud.models import ModelVersion
+from fraud.services import model_versions
 from fraud.synthetic import build_default_model
 
 
@@ -55,7 +55,7 @@ class Command(BaseCommand):
         until = _moment(options["until"]) or now
         since = _moment(options["since"]) or until - timedelta(days=90)
         cutoff = _moment(options["label_cutoff"]) or now
-        X, y, _times = services.training_rows(since, until, cutoff)
+        X, y, _times = model_versions.training_rows(since, until, cutoff)
         frauds = sum(y)
         self.stdout.write(f"{len(y)} decided payments, {frauds} known frauds")
         if frauds < options["min_frauds"] or frauds == len(y):
@@ -82,5 +82,5 @@ class Command(BaseCommand):
             trained_until=until,
         )
         if options["activate"]:
-            services.activate(version)
+            model_versions.activate(version)
         self.stdout.write(f"model version {version.name}: {metrics}" + (" (active)" if options["activate"] else ""))
