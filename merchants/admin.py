@@ -1,8 +1,10 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from merchants import services
 from merchants.models import ApiKey, AuditLog, Invitation, Membership, Merchant, User
+from merchants.services.audit import Actor
+from merchants.services.errors import MerchantError
+from merchants.services.organisations import approve_merchant, suspend_merchant
 
 
 @admin.register(User)
@@ -39,9 +41,9 @@ class MerchantAdmin(admin.ModelAdmin):
         approved = 0
         for merchant in queryset:
             try:
-                services.approve_merchant(merchant, request.user, services.Actor.from_request(request))
+                approve_merchant(merchant, request.user, Actor.from_request(request))
                 approved += 1
-            except services.MerchantError as exc:
+            except MerchantError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
         if approved:
             self.message_user(request, f"{approved} merchant(s) approved.", messages.SUCCESS)
@@ -49,7 +51,7 @@ class MerchantAdmin(admin.ModelAdmin):
     @admin.action(description="Suspend")
     def suspend(self, request, queryset):
         for merchant in queryset:
-            services.suspend_merchant(merchant, request.user)
+            suspend_merchant(merchant, request.user)
         self.message_user(request, "Suspended.", messages.SUCCESS)
 
 

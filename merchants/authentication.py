@@ -6,7 +6,7 @@ from rest_framework import authentication, exceptions, permissions
 
 from merchants import keycache
 from merchants.models import ApiKey, Merchant
-from merchants.services import find_api_key
+from merchants.services.keys import find_api_key
 from payplug import ratelimit
 
 

@@ -4,7 +4,7 @@ and tell the API key cache (merchants.keycache) when a merchant or an API key ch
 Merchant.save() covers the merchant's own fields (status, profile). These receivers, connected in
 MerchantsConfig.ready(), cover the rest: memberships (who is an owner or admin) and the second
 factors of users (django_otp devices: a confirmed TOTP app or backup codes). Writes that send no
-signal (QuerySet.update() on these tables, raw SQL) must call services.refresh_live_ready themselves.
+signal (QuerySet.update() on these tables, raw SQL) must call organisations.refresh_live_ready themselves.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from __future__ import annotations
 from django.db.models import QuerySet, signals
 from django_otp import device_classes
 
-from merchants import keycache, services
+from merchants import keycache
 from merchants.models import ApiKey, Membership, Merchant
+from merchants.services.organisations import refresh_live_ready, refresh_live_ready_for_users
 
 # The only fields of a device that the rule reads.
 _DEVICE_STATE = "_live_ready_state"
@@ -24,13 +25,13 @@ def _deleting_the_merchant(origin) -> bool:
 
 
 def membership_saved(sender, instance, **kwargs):
-    services.refresh_live_ready([instance.merchant_id])
+    refresh_live_ready([instance.merchant_id])
 
 
 def membership_deleted(sender, instance, origin=None, **kwargs):
     if _deleting_the_merchant(origin):
         return  # the merchant row goes too
-    services.refresh_live_ready([instance.merchant_id])
+    refresh_live_ready([instance.merchant_id])
 
 
 def device_saving(sender, instance, raw=False, **kwargs):
@@ -53,12 +54,12 @@ def device_saved(sender, instance, created=False, raw=False, **kwargs):
         # Nothing the rule reads changed (a login's code check saves the device every time), or a new
         # device still to be confirmed.
         return
-    services.refresh_live_ready_for_users({after[0], before[0] if before else None})
+    refresh_live_ready_for_users({after[0], before[0] if before else None})
 
 
 def device_deleted(sender, instance, **kwargs):
     if instance.confirmed:
-        services.refresh_live_ready_for_users([instance.user_id])
+        refresh_live_ready_for_users([instance.user_id])
 
 
 def authentication_data_changed(sender, raw=False, **kwargs):

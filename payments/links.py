@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.urls import reverse
 
-from merchants.services import Actor, audit
+from merchants.services.audit import Actor, audit
 from payments import services
 from payments.amounts import MAX_AMOUNT, MIN_AMOUNT
 from payments.errors import PaymentError

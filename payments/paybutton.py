@@ -14,7 +14,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from merchants.models import Merchant
-from merchants.services import Actor, update_profile
+from merchants.services.audit import Actor
+from merchants.services.organisations import update_profile
 
 MAX_ORIGINS = 20
 

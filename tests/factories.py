@@ -6,8 +6,10 @@ from django.test import Client
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from merchants import services
 from merchants.models import ApiKey, Membership, Merchant, User
+from merchants.services.audit import Actor
+from merchants.services.keys import create_api_key
+from merchants.services.organisations import approve_merchant, create_merchant
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -20,7 +22,7 @@ def user(email, password=PASSWORD, verified=True, **extra) -> User:
 
 def merchant(name, owner=None, **fields) -> Merchant:
     owner = owner or user(f"owner-{name.lower().replace(' ', '-')}@example.org")
-    created = services.create_merchant(owner, name)
+    created = create_merchant(owner, name)
     if fields:
         Merchant.objects.filter(pk=created.pk).update(**fields)
         created.refresh_from_db()
@@ -53,13 +55,11 @@ def live_merchant(name, owner=None) -> Merchant:
     staff = User.objects.filter(is_staff=True).first() or User.objects.create_superuser(
         f"staff-{created.pk}@platform.test", PASSWORD
     )
-    return services.approve_merchant(created, staff)
+    return approve_merchant(created, staff)
 
 
 def secret_key(merchant_obj, is_live=False) -> str:
-    _, raw = services.create_api_key(
-        merchant_obj, is_live=is_live, kind=ApiKey.Kind.SECRET, actor=services.Actor.system("tests")
-    )
+    _, raw = create_api_key(merchant_obj, is_live=is_live, kind=ApiKey.Kind.SECRET, actor=Actor.system("tests"))
     return raw
 
 

@@ -94,15 +94,15 @@ def _insert(table: str, columns: list[str], rows: list[tuple]) -> None:
 
 def generate(n: int) -> dict:
     """N payments of one merchant (test mode), their ledger postings and refunds, in bulk."""
-    from merchants import services as merchant_services  # noqa: PLC0415  it imports models: only after django.setup()
     from merchants.models import User  # noqa: PLC0415  it imports models: only after django.setup()
+    from merchants.services import organisations  # noqa: PLC0415  it imports models: only after django.setup()
     from payments.models import LedgerAccount  # noqa: PLC0415  it imports models: only after django.setup()
     from payments.money import ledger  # noqa: PLC0415  it imports models: only after django.setup()
 
     owner = User.objects.create_user(
         email="bench@example.org", password="bench-password-123", email_verified_at=timezone.now()
     )
-    merchant = merchant_services.create_merchant(owner, "Bench Shop")
+    merchant = organisations.create_merchant(owner, "Bench Shop")
     schedule = ledger.settings_for(merchant)
     bps, fixed = schedule.fee_percent_bps, schedule.fee_fixed
     with transaction.atomic():

@@ -168,14 +168,14 @@ def publisher(count: int, rate: float, ipn_url: str) -> None:
     """Child process: commit `count` events, `rate` per second (0: as fast as possible); print
     one JSON line per event with its commit time."""
     django.setup()
-    from merchants import services as merchants_services  # noqa: PLC0415  it imports models: only after django.setup()
     from merchants.models import Merchant, User  # noqa: PLC0415  it imports models: only after django.setup()
+    from merchants.services import organisations  # noqa: PLC0415  it imports models: only after django.setup()
     from notifications.services.outbox import publish  # noqa: PLC0415  it imports models: only after django.setup()
 
     merchant = Merchant.objects.filter(name="Bench Shop").first()
     if merchant is None:
         owner = User.objects.create_user(email=f"bench-{secrets.token_hex(4)}@example.org", password=None)
-        merchant = merchants_services.create_merchant(owner, "Bench Shop")
+        merchant = organisations.create_merchant(owner, "Bench Shop")
     start = time.monotonic()
     for index in range(count):
         if rate:

@@ -1,7 +1,7 @@
 """Forms of the account pages: sign-up, login, two-factor, onboarding and the organisation profile.
 
 Forms only parse and validate; views hand the cleaned data to a service (merchants.services, or
-merchants.accounts for the user's own account). No form here saves a Merchant itself.
+merchants.services.accounts for the user's own account). No form here saves a Merchant itself.
 """
 
 from __future__ import annotations
@@ -328,7 +328,7 @@ class OrganisationProfileForm(forms.Form):
         return cleaned
 
     def changes(self) -> dict:
-        """The cleaned values keyed by Merchant field, for services.update_profile."""
+        """The cleaned values keyed by Merchant field, for merchants.services.organisations.update_profile."""
         changes = {name: self.cleaned_data[name] for name in self.FIELDS}
         changes["bic"] = self.cleaned_data.get("bic", "")
         return changes

@@ -4,7 +4,7 @@ of the dashboard.
 
 Views parse forms, call services and render: organisation changes go through merchants.services,
 the user's own account (creating it, confirming its email, its language, password and OTP
-devices) through merchants.accounts.
+devices) through merchants.services.accounts.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from merchants import accounts, roles, services
+from merchants import roles
 from merchants.decorators import dashboard_view, user_needs_otp
 from merchants.forms.accounts import (
     INVALID_CODE,
@@ -60,6 +60,9 @@ from merchants.forms.accounts import (
 )
 from merchants.middleware import SESSION_LIVE, SESSION_MERCHANT
 from merchants.models import Invitation, Membership, Merchant, User
+from merchants.services import accounts, organisations, team
+from merchants.services.audit import Actor
+from merchants.services.errors import MerchantError
 
 logger = logging.getLogger(__name__)
 
@@ -404,7 +407,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         response = super().form_valid(form)
         user = form.user
         # The link reached the mailbox: the address is proven, and a lockout no longer helps.
-        accounts.password_reset_completed(user, services.Actor.from_request(self.request, user=user))
+        accounts.password_reset_completed(user, Actor.from_request(self.request, user=user))
         return response
 
 
@@ -450,7 +453,7 @@ def account_security(request):
         if enable_form.is_valid():
             try:
                 device, backup_codes = accounts.enable_two_factor(
-                    user, enable_form.cleaned_data["code"], services.Actor.from_request(request)
+                    user, enable_form.cleaned_data["code"], Actor.from_request(request)
                 )
             except accounts.CodeRefused as refused:
                 enable_form.add_error("code", TOO_MANY_CODES if refused.throttled else INVALID_CODE)
@@ -461,18 +464,16 @@ def account_security(request):
     elif action == "disable" and two_factor_on:
         disable_form = DisableTwoFactorForm(request.POST, user=user)
         if disable_form.is_valid():
-            accounts.disable_two_factor(user, services.Actor.from_request(request))
+            accounts.disable_two_factor(user, Actor.from_request(request))
             messages.success(request, _("Two-factor authentication is off."))
             return redirect("account_security")
     elif action == "backup_codes" and two_factor_on:
-        backup_codes = accounts.replace_backup_codes(user, services.Actor.from_request(request))
+        backup_codes = accounts.replace_backup_codes(user, Actor.from_request(request))
         messages.success(request, _("New backup codes are ready; the old ones no longer work."))
     elif action == "password":
         password_form = PasswordChangeForm(user, request.POST)
         if password_form.is_valid():
-            accounts.change_password(
-                user, password_form.cleaned_data["new_password1"], services.Actor.from_request(request)
-            )
+            accounts.change_password(user, password_form.cleaned_data["new_password1"], Actor.from_request(request))
             auth.update_session_auth_hash(request, user)
             messages.success(request, _("Your password has been changed."))
             return redirect("account_security")
@@ -523,8 +524,8 @@ def onboarding_organisation(request):
     if request.method == "POST":
         form = OrganisationForm(request.POST)
         if form.is_valid():
-            merchant = services.create_merchant(
-                request.user, form.cleaned_data["name"], services.Actor.from_request(request)
+            merchant = organisations.create_merchant(
+                request.user, form.cleaned_data["name"], Actor.from_request(request)
             )
             request.session[SESSION_MERCHANT] = merchant.pk
             request.session[SESSION_LIVE] = False
@@ -544,7 +545,7 @@ def onboarding_organisation(request):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def accept_invitation(request, token):
-    invitation = services.find_invitation(token)
+    invitation = team.find_invitation(token)
     if invitation is None:
         request.session.pop(INVITATION_SESSION, None)
         return render(request, "registration/accept_invitation.html", {"invitation": None}, status=404)
@@ -561,8 +562,8 @@ def accept_invitation(request, token):
             return redirect_to_login(request.get_full_path())
         if email_matches:
             try:
-                membership = services.accept_invitation(invitation, user, services.Actor.from_request(request))
-            except services.MerchantError:
+                membership = team.accept_invitation(invitation, user, Actor.from_request(request))
+            except MerchantError:
                 messages.error(request, _("This invitation is no longer valid."))
                 return redirect(_home_url())
             # The token was delivered to this address, which proves it.
@@ -603,24 +604,24 @@ def settings_view(request):
     if request.method == "POST":
         if not can_manage:
             raise PermissionDenied
-        actor = services.Actor.from_request(request)
+        actor = Actor.from_request(request)
         action = request.POST.get("action")
         if action == "profile":
             profile_form = OrganisationProfileForm(request.POST)
             if profile_form.is_valid():
-                services.update_profile(merchant, actor, profile_form.changes())
+                organisations.update_profile(merchant, actor, profile_form.changes())
                 messages.success(request, _("The organisation profile is saved."))
                 return redirect("dashboard:settings")
         elif action == "branding":
             branding_form = BrandingForm(request.POST, request.FILES, initial={"logo": merchant.logo})
             if branding_form.is_valid():
-                services.update_profile(merchant, actor, branding_form.changes())
+                organisations.update_profile(merchant, actor, branding_form.changes())
                 messages.success(request, _("The branding is saved."))
                 return redirect("dashboard:settings")
         elif action == "submit":
             try:
-                services.submit_for_review(merchant, actor)
-            except services.MerchantError:
+                organisations.submit_for_review(merchant, actor)
+            except MerchantError:
                 messages.error(
                     request,
                     _("Complete the profile before submitting it. Missing: %(fields)s.")

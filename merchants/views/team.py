@@ -21,12 +21,15 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from merchants import services
 from merchants.decorators import dashboard_view
 from merchants.forms.team import AuditFilterForm, ChangeRoleForm, CreateApiKeyForm, InviteForm, RollApiKeyForm
 from merchants.middleware import SESSION_LIVE, SESSION_MERCHANT
 from merchants.models import ApiKey, AuditLog, Invitation, Membership
 from merchants.roles import MANAGE_KEYS, MANAGE_TEAM, VIEW_AUDIT, VIEW_DEVELOPERS, VIEW_TEAM, assignable_roles
+from merchants.services import team as team_services  # the module; `team` below is this page's view
+from merchants.services.audit import Actor
+from merchants.services.errors import MerchantError
+from merchants.services.keys import create_api_key, revoke_api_key, roll_api_key
 
 logger = logging.getLogger(__name__)
 
@@ -59,13 +62,13 @@ def team(request):
         form = InviteForm(request.POST, roles=roles)
         if form.is_valid():
             try:
-                invitation, token = services.invite_member(
+                invitation, token = team_services.invite_member(
                     dashboard.merchant,
                     form.cleaned_data["email"],
                     form.cleaned_data["role"],
-                    services.Actor.from_request(request),
+                    Actor.from_request(request),
                 )
-            except services.MerchantError as exc:
+            except MerchantError as exc:
                 form.add_error("email", str(exc))
             else:
                 _send_invitation(request, invitation, token)
@@ -141,12 +144,12 @@ def member(request, membership_id):
     remove_error = ""
     if request.method == "POST":
         action = request.POST.get("action")
-        actor = services.Actor.from_request(request)
+        actor = Actor.from_request(request)
         if action == "remove" and is_you:
             # Anyone may leave an organisation, unless they are its last owner.
             try:
-                services.remove_member(target, actor)
-            except services.MerchantError as exc:
+                team_services.remove_member(target, actor)
+            except MerchantError as exc:
                 remove_error = str(exc)
             else:
                 request.session.pop(SESSION_MERCHANT, None)
@@ -159,16 +162,16 @@ def member(request, membership_id):
             role_form = ChangeRoleForm(request.POST, roles=roles)
             if role_form.is_valid():
                 try:
-                    services.change_role(target, role_form.cleaned_data["role"], actor)
-                except services.MerchantError as exc:
+                    team_services.change_role(target, role_form.cleaned_data["role"], actor)
+                except MerchantError as exc:
                     role_form.add_error("role", str(exc))
                 else:
                     messages.success(request, _("The role of %(email)s was changed.") % {"email": target.user.email})
                     return redirect("dashboard:team")
         elif action == "remove":
             try:
-                services.remove_member(target, actor)
-            except services.MerchantError as exc:
+                team_services.remove_member(target, actor)
+            except MerchantError as exc:
                 remove_error = str(exc)
             else:
                 messages.success(request, _("%(email)s was removed from the team.") % {"email": target.user.email})
@@ -192,7 +195,7 @@ def revoke_invitation(request, invitation_id):
     # Symmetric with inviting: an admin cannot cancel an owner's invitation to another owner.
     if invitation.role not in assignable_roles(request.dashboard.role):
         raise PermissionDenied
-    services.revoke_invitation(invitation, services.Actor.from_request(request))
+    team_services.revoke_invitation(invitation, Actor.from_request(request))
     messages.success(request, _("The invitation to %(email)s was revoked.") % {"email": invitation.email})
     return redirect("dashboard:team")
 
@@ -209,14 +212,14 @@ def developers(request):
         form = CreateApiKeyForm(request.POST)
         if form.is_valid():
             try:
-                key, raw = services.create_api_key(
+                key, raw = create_api_key(
                     dashboard.merchant,
                     is_live=dashboard.is_live,
                     kind=ApiKey.Kind.SECRET,
-                    actor=services.Actor.from_request(request),
+                    actor=Actor.from_request(request),
                     name=form.cleaned_data["name"],
                 )
-            except services.MerchantError as exc:
+            except MerchantError as exc:
                 form.add_error(None, str(exc))
             else:
                 return _show_key_once(request, key, raw)
@@ -228,13 +231,13 @@ def developers(request):
 def api_key(request, key_id):
     dashboard = request.dashboard
     key = get_object_or_404(ApiKey, pk=key_id, merchant=dashboard.merchant, is_live=dashboard.is_live)
-    actor = services.Actor.from_request(request)
+    actor = Actor.from_request(request)
     action = request.POST.get("action")
     if action == "revoke":
         if key.kind != ApiKey.Kind.SECRET:
             # Checkouts always need a publishable key: those are rolled, never just revoked.
             raise BadRequest("publishable keys are rolled, not revoked")
-        services.revoke_api_key(key, actor)
+        revoke_api_key(key, actor)
         messages.success(request, _("The key %(prefix)s… was revoked.") % {"prefix": key.prefix})
         return redirect("dashboard:developers")
     if action != "roll":
@@ -245,8 +248,8 @@ def api_key(request, key_id):
         form.add_error(None, _("This key was already replaced; revoke it to stop it at once."))
     if form.is_valid():
         try:
-            new_key, raw = services.roll_api_key(key, actor, grace_hours=form.cleaned_data["grace_hours"])
-        except services.MerchantError as exc:
+            new_key, raw = roll_api_key(key, actor, grace_hours=form.cleaned_data["grace_hours"])
+        except MerchantError as exc:
             form.add_error(None, str(exc))
         else:
             if new_key.kind == ApiKey.Kind.PUBLISHABLE:

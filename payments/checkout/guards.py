@@ -18,9 +18,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from merchants.services import client_ip
 from payments import paybutton
 from payplug import geoip
+from payplug.client import client_ip
 
 WINDOW_SECONDS = 3600
 

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from merchants import roles
 from merchants.decorators import dashboard_view
 from merchants.models import ApiKey
-from merchants.services import Actor
+from merchants.services.audit import Actor
 from payments import amounts, links
 from payments import paybutton as pay_button  # the module; `paybutton` below is this page's view
 from payments.amounts import format_money

@@ -2,8 +2,9 @@
 
 import pytest
 
-from merchants import services
 from merchants.models import ApiKey
+from merchants.services.audit import Actor
+from merchants.services.keys import roll_api_key
 from tests import factories
 
 pytestmark = pytest.mark.compat
@@ -50,7 +51,7 @@ def test_treat_refetches_payments_and_refunds_from_notification_bodies(sdk, secr
 def _revoked_key(merchant) -> str:
     raw = factories.secret_key(merchant)
     key = merchant.api_keys.get(prefix=raw[:12], kind=ApiKey.Kind.SECRET)
-    services.roll_api_key(key, services.Actor.system("tests"), grace_hours=0)
+    roll_api_key(key, Actor.system("tests"), grace_hours=0)
     return raw
 
 

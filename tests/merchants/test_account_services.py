@@ -1,4 +1,4 @@
-"""merchants.accounts: the writes of a user's own account, called by the account views."""
+"""merchants.services.accounts: the writes of a user's own account, called by the account views."""
 
 from datetime import timedelta
 
@@ -9,8 +9,9 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from merchants import accounts, services
 from merchants.models import AuditLog, Invitation, Membership
+from merchants.services import accounts
+from merchants.services.audit import Actor
 from tests import factories
 from tests.merchants.helpers import backup_codes, current_code, totp_device
 
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def actor(alice):
-    return services.Actor(user=alice, label=alice.email, ip_address="192.0.2.7", user_agent="tests")
+    return Actor(user=alice, label=alice.email, ip_address="192.0.2.7", user_agent="tests")
 
 
 def entries(action):
@@ -118,7 +119,7 @@ def test_a_completed_password_reset_proves_the_address_and_lifts_the_lockout(db)
         username=user.email, ip_address="192.0.2.7", user_agent="x", failures_since_start=5, get_data="", post_data=""
     )
 
-    accounts.password_reset_completed(user, services.Actor(user=user, label=user.email))
+    accounts.password_reset_completed(user, Actor(user=user, label=user.email))
 
     user.refresh_from_db()
     assert user.email_verified

@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from merchants import services
 from merchants.models import AuditLog, Membership
+from merchants.services.audit import Actor, audit
 from tests import factories
 
 from .helpers_team import USER_AGENT, login
@@ -26,8 +26,7 @@ def add_entries(merchant, count, action="settings.profile_updated", start=None):
     """`count` entries one minute apart, the last one newest."""
     start = start or timezone.now() - timedelta(days=1)
     entries = [
-        services.audit(merchant, services.Actor.system("tests"), action, obj_type="merchant", obj_id=str(n), n=n)
-        for n in range(count)
+        audit(merchant, Actor.system("tests"), action, obj_type="merchant", obj_id=str(n), n=n) for n in range(count)
     ]
     for n, entry in enumerate(entries):
         AuditLog.objects.filter(pk=entry.pk).update(created_at=start + timedelta(minutes=n))

@@ -7,8 +7,9 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from merchants import services
 from merchants.models import AuditLog, Invitation, Membership, User
+from merchants.services.audit import Actor
+from merchants.services.team import invite_member
 from tests import factories
 from tests.merchants.helpers import current_code, post_login, totp_device
 
@@ -17,9 +18,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def invitation(merchant_a, alice):
-    invitation, token = services.invite_member(
-        merchant_a, "Dana@Example.org", Membership.Role.DEVELOPER, services.Actor(user=alice)
-    )
+    invitation, token = invite_member(merchant_a, "Dana@Example.org", Membership.Role.DEVELOPER, Actor(user=alice))
     invitation.token = token
     return invitation
 

@@ -16,14 +16,16 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from merchants import keycache, services
+from merchants import keycache
 from merchants.models import ApiKey, Merchant
+from merchants.services import keys
+from merchants.services.audit import Actor
 from payplug import ratelimit
 from tests import factories
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db]
 
-ACTOR = services.Actor.system("tests")
+ACTOR = Actor.system("tests")
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -48,7 +50,7 @@ def test_a_revoked_key_is_refused_from_the_next_request(merchant_a):
     assert key_queries(raw) == (200, 1)
     key = ApiKey.objects.get(key_hash=ApiKey.hash_key(raw))
 
-    services.revoke_api_key(key, ACTOR)
+    keys.revoke_api_key(key, ACTOR)
 
     assert key_queries(raw) == (401, 1)
 
@@ -75,16 +77,16 @@ def test_a_change_committed_while_the_key_was_being_read_is_not_missed(merchant_
     """The version is read before the row: a write that lands between the two leaves the cached
     key under an old version, so the next request reads the row again."""
     raw = factories.secret_key(merchant_a)
-    lookup = services._KEY_BY_HASH.first
+    lookup = keys._KEY_BY_HASH.first
 
     def read_then_suspended_by_someone_else(key_hash):
         key = lookup(key_hash)
         Merchant.objects.filter(pk=merchant_a.pk).update(status=Merchant.Status.SUSPENDED)
         return key
 
-    monkeypatch.setattr(services._KEY_BY_HASH, "first", read_then_suspended_by_someone_else)
+    monkeypatch.setattr(keys._KEY_BY_HASH, "first", read_then_suspended_by_someone_else)
     assert key_queries(raw) == (200, 1)  # the row as it was read
-    monkeypatch.setattr(services._KEY_BY_HASH, "first", lookup)
+    monkeypatch.setattr(keys._KEY_BY_HASH, "first", lookup)
 
     assert key_queries(raw) == (403, 1)
 
@@ -110,12 +112,12 @@ def test_entries_are_dropped_after_max_age_whatever_the_version(merchant_a, monk
 def test_each_request_gets_its_own_instances(merchant_a):
     raw = factories.secret_key(merchant_a)
     version = b"v-test"
-    first = services.find_api_key(raw, auth_version=version)
+    first = keys.find_api_key(raw, auth_version=version)
     first.merchant.allowed_origins.append("https://evil.example")
     first.merchant.name = "changed in one request"
     first.revoked_at = timezone.now()
 
-    second = services.find_api_key(raw, auth_version=version)
+    second = keys.find_api_key(raw, auth_version=version)
 
     assert second is not first and second.merchant is not first.merchant
     assert second.merchant.allowed_origins == [] and second.merchant.name == merchant_a.name
@@ -147,10 +149,11 @@ def test_a_key_revoked_by_another_process_is_refused_by_this_one(merchant_a):
     )
     script = (
         "import django; django.setup()\n"
-        "from merchants import services\n"
         "from merchants.models import ApiKey\n"
+        "from merchants.services.audit import Actor\n"
+        "from merchants.services.keys import revoke_api_key\n"
         f"key = ApiKey.objects.get(key_hash=ApiKey.hash_key({raw!r}))\n"
-        "services.revoke_api_key(key, services.Actor.system('other process'))\n"
+        "revoke_api_key(key, Actor.system('other process'))\n"
     )
     subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True, timeout=120)
 

@@ -15,17 +15,20 @@ from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from merchants import accounts, services
 from merchants.admin import MerchantAdmin
 from merchants.middleware import SESSION_LIVE
 from merchants.models import Membership, Merchant, User
+from merchants.services import accounts
+from merchants.services.audit import Actor
+from merchants.services.organisations import approve_merchant, suspend_merchant, update_profile
+from merchants.services.team import accept_invitation, change_role, invite_member, remove_member
 from tests import factories
 from tests.merchants.helpers import backup_codes, totp_device
 from tests.merchants.helpers_team import login, membership
 
 pytestmark = pytest.mark.django_db
 
-ACTOR = services.Actor.system("tests")
+ACTOR = Actor.system("tests")
 
 
 @pytest.fixture
@@ -193,22 +196,22 @@ def test_a_new_developer_without_two_factor_changes_nothing(live):
 
 def test_promoting_a_member_without_two_factor_turns_it_off_and_demoting_turns_it_on(live, alice):
     dave = factories.member(live, "dave@example.org", Membership.Role.DEVELOPER)
-    actor = services.Actor(user=alice, label=alice.email)
+    actor = Actor(user=alice, label=alice.email)
 
-    services.change_role(membership(live, dave), Membership.Role.ADMIN, actor)
+    change_role(membership(live, dave), Membership.Role.ADMIN, actor)
     assert not stored(live)
 
-    services.change_role(membership(live, dave), Membership.Role.SUPPORT, actor)
+    change_role(membership(live, dave), Membership.Role.SUPPORT, actor)
     assert stored(live)
 
 
 def test_an_admin_joining_from_an_invitation_turns_it_off(live, alice):
-    invitation, _token = services.invite_member(
-        live, "erin@example.org", Membership.Role.ADMIN, services.Actor(user=alice, label=alice.email)
+    invitation, _token = invite_member(
+        live, "erin@example.org", Membership.Role.ADMIN, Actor(user=alice, label=alice.email)
     )
     erin = factories.user("erin@example.org")
 
-    services.accept_invitation(invitation, erin, services.Actor(user=erin, label=erin.email))
+    accept_invitation(invitation, erin, Actor(user=erin, label=erin.email))
 
     assert not stored(live)
 
@@ -217,7 +220,7 @@ def test_removing_the_admin_without_two_factor_turns_it_on(live, alice):
     dave = factories.member(live, "dave@example.org", Membership.Role.ADMIN)
     assert not stored(live)
 
-    services.remove_member(membership(live, dave), services.Actor(user=alice, label=alice.email))
+    remove_member(membership(live, dave), Actor(user=alice, label=alice.email))
     assert stored(live)
 
 
@@ -233,13 +236,13 @@ def test_deleting_the_account_of_the_admin_without_two_factor_turns_it_on(live):
 
 
 def test_an_incomplete_profile_turns_it_off_and_completing_it_turns_it_on(live, alice):
-    actor = services.Actor(user=alice, label=alice.email)
+    actor = Actor(user=alice, label=alice.email)
 
-    services.update_profile(live, actor, {"website": ""})  # not a reviewed field: still approved
+    update_profile(live, actor, {"website": ""})  # not a reviewed field: still approved
     assert Merchant.objects.get(pk=live.pk).status == Merchant.Status.APPROVED
     assert not stored(live)
 
-    services.update_profile(live, actor, {"website": "https://shop.example.org"})
+    update_profile(live, actor, {"website": "https://shop.example.org"})
     assert stored(live)
 
 
@@ -252,20 +255,18 @@ def test_a_company_without_vat_number_is_incomplete(live):
 
 
 def test_a_reviewed_change_turns_it_off_until_approved_again(live, alice):
-    services.update_profile(
-        live, services.Actor(user=alice, label=alice.email), {"iban": "FR7630006000011234567890189"}
-    )
+    update_profile(live, Actor(user=alice, label=alice.email), {"iban": "FR7630006000011234567890189"})
     assert Merchant.objects.get(pk=live.pk).status == Merchant.Status.PENDING_REVIEW
     assert not stored(live)
 
     staff = User.objects.get(is_staff=True)
-    approved = services.approve_merchant(live, staff)
+    approved = approve_merchant(live, staff)
     assert approved.live_enabled
     assert stored(live)
 
 
 def test_suspension_turns_it_off(live):
-    suspended = services.suspend_merchant(live, User.objects.get(is_staff=True))
+    suspended = suspend_merchant(live, User.objects.get(is_staff=True))
 
     assert not suspended.live_enabled
     assert not stored(live)
@@ -291,7 +292,7 @@ def test_approval_without_two_factor_leaves_it_off_until_the_owner_adds_a_factor
     merchant = factories.merchant("Complete Co", owner=alice, **factories.COMPLETE_PROFILE)
     staff = User.objects.create_superuser("staff@platform.test", factories.PASSWORD)
 
-    approved = services.approve_merchant(merchant, staff)
+    approved = approve_merchant(merchant, staff)
     assert not approved.live_enabled
 
     backup_codes(alice)

@@ -10,8 +10,11 @@ from dataclasses import dataclass
 import pytest
 from django.urls import reverse
 
-from merchants import roles, services, urls_dashboard
+from merchants import roles, urls_dashboard
 from merchants.models import ApiKey, Invitation, Membership, Merchant, User
+from merchants.services.audit import Actor
+from merchants.services.keys import create_api_key
+from merchants.services.team import invite_member
 from merchants.views import accounts
 from tests import factories
 
@@ -55,8 +58,8 @@ def world(alice, merchant_a) -> World:
     for role in ROLES:
         users.setdefault(role, factories.member(merchant_a, f"{role}@example.org", role))
     target = Membership.objects.get(user=factories.member(merchant_a, "target@example.org", Membership.Role.SUPPORT))
-    invitation, _ = services.invite_member(merchant_a, "invited@example.org", Membership.Role.SUPPORT, services.Actor())
-    key, _ = services.create_api_key(merchant_a, is_live=False, kind=ApiKey.Kind.SECRET, actor=services.Actor())
+    invitation, _ = invite_member(merchant_a, "invited@example.org", Membership.Role.SUPPORT, Actor())
+    key, _ = create_api_key(merchant_a, is_live=False, kind=ApiKey.Kind.SECRET, actor=Actor())
     return World(merchant_a, users, target, invitation, key)
 
 

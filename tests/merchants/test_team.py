@@ -7,8 +7,9 @@ from django.conf import settings
 from django.core import mail
 from django.urls import resolve, reverse
 
-from merchants import services
 from merchants.models import AuditLog, Invitation, Membership
+from merchants.services.audit import Actor
+from merchants.services.team import accept_invitation, find_invitation, invite_member, revoke_invitation
 from tests import factories
 
 from .helpers_team import USER_AGENT, login, membership, snapshot
@@ -58,7 +59,7 @@ def invitation_link(message) -> str:
 
 def test_it_lists_members_with_roles_and_pending_invitations(owner_client, merchant_a, bob):
     # given
-    services.invite_member(merchant_a, "pending@example.org", Role.ACCOUNTANT, services.Actor.system())
+    invite_member(merchant_a, "pending@example.org", Role.ACCOUNTANT, Actor.system())
     # when
     response = owner_client.get(TEAM)
     # then
@@ -72,10 +73,10 @@ def test_it_lists_members_with_roles_and_pending_invitations(owner_client, merch
 
 
 def test_it_hides_revoked_and_expired_invitations(owner_client, merchant_a):
-    actor = services.Actor.system()
-    revoked, _ = services.invite_member(merchant_a, "revoked@example.org", Role.SUPPORT, actor)
-    services.revoke_invitation(revoked, actor)
-    expired, _ = services.invite_member(merchant_a, "expired@example.org", Role.SUPPORT, actor)
+    actor = Actor.system()
+    revoked, _ = invite_member(merchant_a, "revoked@example.org", Role.SUPPORT, actor)
+    revoke_invitation(revoked, actor)
+    expired, _ = invite_member(merchant_a, "expired@example.org", Role.SUPPORT, actor)
     Invitation.objects.filter(pk=expired.pk).update(expires_at=expired.created_at)
 
     body = owner_client.get(TEAM).content.decode()
@@ -138,7 +139,7 @@ def test_the_emailed_link_opens_the_invitation(owner_client, merchant_a):
     link = invitation_link(mail.outbox[0])
     match = resolve(link.removeprefix(settings.PUBLIC_BASE_URL))
     assert match.url_name == "accept_invitation"
-    found = services.find_invitation(match.kwargs["token"])
+    found = find_invitation(match.kwargs["token"])
     assert found == Invitation.objects.get(merchant=merchant_a)
 
 
@@ -147,7 +148,7 @@ def test_the_emailed_link_lets_the_invited_person_join_with_the_role(owner_clien
     token = resolve(invitation_link(mail.outbox[0]).removeprefix(settings.PUBLIC_BASE_URL)).kwargs["token"]
     newcomer = factories.user("newcomer@example.org")
 
-    services.accept_invitation(services.find_invitation(token), newcomer, services.Actor.system())
+    accept_invitation(find_invitation(token), newcomer, Actor.system())
 
     assert membership(merchant_a, newcomer).role == Role.ACCOUNTANT
 
@@ -236,19 +237,19 @@ def test_inviting_again_replaces_the_earlier_invitation(owner_client, merchant_a
 
 
 def test_owner_revokes_an_invitation(owner_client, merchant_a, alice):
-    invitation, token = services.invite_member(merchant_a, "x@example.org", Role.SUPPORT, services.Actor.system())
+    invitation, token = invite_member(merchant_a, "x@example.org", Role.SUPPORT, Actor.system())
 
     response = owner_client.post(reverse("dashboard:team_invitation_revoke", args=[invitation.pk]))
 
     assert response.status_code == 302
     invitation.refresh_from_db()
     assert invitation.revoked_at is not None
-    assert services.find_invitation(token) is None
+    assert find_invitation(token) is None
     assert AuditLog.objects.get(merchant=merchant_a, action="team.invitation_revoked").actor == alice
 
 
 def test_admin_cannot_revoke_an_invitation_to_an_owner(admin_client, merchant_a):
-    invitation, _ = services.invite_member(merchant_a, "x@example.org", Role.OWNER, services.Actor.system())
+    invitation, _ = invite_member(merchant_a, "x@example.org", Role.OWNER, Actor.system())
     before = snapshot(merchant_a)
 
     response = admin_client.post(reverse("dashboard:team_invitation_revoke", args=[invitation.pk]))

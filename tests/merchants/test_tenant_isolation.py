@@ -7,9 +7,10 @@ existed) and leaves A's team, invitations, keys and audit log untouched.
 import pytest
 from django.urls import reverse
 
-from merchants import services
 from merchants.middleware import SESSION_MERCHANT
 from merchants.models import ApiKey, Membership
+from merchants.services.audit import Actor
+from merchants.services.team import invite_member
 from tests import factories
 
 from .helpers_team import key_row, login, snapshot
@@ -36,7 +37,7 @@ def a_membership(merchant_a, bob):
 
 @pytest.fixture
 def a_invitation(merchant_a):
-    invitation, _ = services.invite_member(merchant_a, "invited@example.org", Role.SUPPORT, services.Actor())
+    invitation, _ = invite_member(merchant_a, "invited@example.org", Role.SUPPORT, Actor())
     return invitation
 
 

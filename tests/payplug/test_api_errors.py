@@ -2,8 +2,9 @@
 
 import pytest
 
-from merchants import services
 from merchants.models import ApiKey
+from merchants.services.audit import Actor
+from merchants.services.keys import revoke_api_key
 from payplug.ids import random_base62
 from tests import factories
 
@@ -48,7 +49,7 @@ def test_publishable_key_is_403(client, merchant_a):
 
 def test_revoked_key_is_401(client, merchant_a):
     raw = factories.secret_key(merchant_a)
-    services.revoke_api_key(ApiKey.objects.get(key_hash=ApiKey.hash_key(raw)), services.Actor.system())
+    revoke_api_key(ApiKey.objects.get(key_hash=ApiKey.hash_key(raw)), Actor.system())
     response = client.get("/v1/payments", headers={"Authorization": f"Bearer {raw}"})
     assert response.status_code == 401
     assert response.json()["code"] == "invalid_api_key"

@@ -10,7 +10,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from merchants.models import ApiKey
-from merchants.services import find_api_key
+from merchants.services.keys import find_api_key
 from payments.models import Payment
 from payplug import prepared
 from tests import factories

@@ -9,8 +9,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from merchants import services
 from merchants.models import ApiKey, Membership, Merchant, User
+from merchants.services.audit import Actor
+from merchants.services.keys import create_api_key, revoke_api_key
+from merchants.services.organisations import create_merchant
 
 
 class Command(BaseCommand):
@@ -27,7 +29,7 @@ class Command(BaseCommand):
             raise CommandError("--name needs at least one letter or digit.")
         email = f"{slug}@demo.payplatform.test"
         password = secrets.token_urlsafe(12)
-        actor = services.Actor.system("seed_demo")
+        actor = Actor.system("seed_demo")
         with transaction.atomic():
             user = User.objects.filter(email=email).first()
             if user is None:
@@ -40,7 +42,7 @@ class Command(BaseCommand):
             membership = (
                 Membership.objects.filter(user=user, role=Membership.Role.OWNER).select_related("merchant").first()
             )
-            merchant = membership.merchant if membership else services.create_merchant(user, name, actor)
+            merchant = membership.merchant if membership else create_merchant(user, name, actor)
             if not merchant.legal_form:
                 Merchant.objects.filter(pk=merchant.pk).update(
                     legal_form=Merchant.LegalForm.COMPANY,
@@ -51,15 +53,11 @@ class Command(BaseCommand):
                 )
             # A fresh secret key each run; earlier demo keys are revoked.
             for old in merchant.api_keys.filter(is_live=False, kind=ApiKey.Kind.SECRET).usable():
-                services.revoke_api_key(old, actor)
-            _, secret_key = services.create_api_key(
-                merchant, is_live=False, kind=ApiKey.Kind.SECRET, actor=actor, name="demo"
-            )
+                revoke_api_key(old, actor)
+            _, secret_key = create_api_key(merchant, is_live=False, kind=ApiKey.Kind.SECRET, actor=actor, name="demo")
             publishable = merchant.api_keys.filter(is_live=False, kind=ApiKey.Kind.PUBLISHABLE).usable().first()
             if publishable is None:
-                publishable, _ = services.create_api_key(
-                    merchant, is_live=False, kind=ApiKey.Kind.PUBLISHABLE, actor=actor
-                )
+                publishable, _ = create_api_key(merchant, is_live=False, kind=ApiKey.Kind.PUBLISHABLE, actor=actor)
         result = {
             "merchant": merchant.name,
             "merchant_id": merchant.public_id,

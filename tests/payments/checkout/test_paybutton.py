@@ -9,8 +9,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from merchants import services
 from merchants.models import ApiKey, Membership, Merchant
+from merchants.services.audit import Actor
+from merchants.services.keys import create_api_key
 from payments import paybutton
 from payments.models import Payment
 from tests import factories
@@ -114,9 +115,7 @@ def test_a_revoked_publishable_key_is_refused(pk, merchant_a):
 
 
 def test_a_live_key_needs_a_live_merchant(merchant_a, allowed):
-    key, _raw = services.create_api_key(
-        merchant_a, is_live=True, kind=ApiKey.Kind.PUBLISHABLE, actor=services.Actor.system("tests")
-    )
+    key, _raw = create_api_key(merchant_a, is_live=True, kind=ApiKey.Kind.PUBLISHABLE, actor=Actor.system("tests"))
 
     assert post(key.publishable_value, {"amount": 1500}).status_code == 401
 
@@ -125,9 +124,7 @@ def test_localhost_origins_work_in_test_mode_only(merchant_a, allowed):
     test_key = factories.publishable_key(merchant_a)
     live = factories.live_merchant("Live Asso")
     Merchant.objects.filter(pk=live.pk).update(allowed_origins=["http://localhost:8080", ORIGIN])
-    live_key, _ = services.create_api_key(
-        live, is_live=True, kind=ApiKey.Kind.PUBLISHABLE, actor=services.Actor.system("tests")
-    )
+    live_key, _ = create_api_key(live, is_live=True, kind=ApiKey.Kind.PUBLISHABLE, actor=Actor.system("tests"))
 
     assert post(test_key, {"amount": 1500}, origin="http://localhost:8080").status_code == 201
     assert post(live_key.publishable_value, {"amount": 1500}, origin="http://localhost:8080").status_code == 403

@@ -1,6 +1,6 @@
 """Every state change of a user's own account: creating it, confirming its email, its language,
 its password and its second factors. Views and commands call these; organisations, teams and
-keys are in merchants.services.
+keys are in the other modules of merchants.services.
 
 Security changes are written to the audit log of each organisation the user belongs to (or with
 no organisation if there is none yet). Changing a second factor also updates live mode of the
@@ -16,7 +16,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from merchants.models import Invitation, Membership, User
-from merchants.services import Actor, audit
+from merchants.services.audit import Actor, audit
 
 BACKUP_CODE_COUNT = 10
 
