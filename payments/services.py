@@ -25,11 +25,12 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from merchants.models import Merchant
 from notifications.services.outbox import publish
 from payments import bins, cards, representations, vault
 from payments.acquirers import get_acquirer
 from payments.acquirers.base import AcquirerResult, AcquirerUnavailable, CardData, Outcome
-from payments.errors import PaymentError
+from payments.errors import MerchantUnavailable, PaymentError
 from payments.models import (
     AUTHORIZATION_LIFETIME,
     MAX_FAILED_ATTEMPTS,
@@ -80,6 +81,57 @@ def _set_failure(p: Payment, code: str, message: str | None = None) -> None:
     p.failure_message = (message or FAILURE_MESSAGES.get(code, ""))[:255]
 
 
+# --- may this merchant take the payment? ------------------------------------------------------
+
+
+def merchant_refusal(merchant: Merchant, is_live: bool) -> MerchantUnavailable | None:
+    """Why `merchant` may not take a payment in this mode now, or None when it may.
+
+    * Suspended (merchants.services.organisations.suspend_merchant): no payment at all, test mode
+      included. Suspension closes the whole account, as authentication does (merchants.authentication
+      and the pay button refuse its test keys as well as its live ones), so a test page of a
+      suspended account must not go on charging sandbox cards either: `account_suspended`.
+    * Live mode switched off (Merchant.live_enabled false: approval withdrawn, profile no longer
+      complete, an owner or admin without a second factor): no live payment, `account_not_live`;
+      test payments go on, as test keys keep working.
+
+    Reads the merchant as given (no query): the charging functions below pass the row they have
+    just loaded for the charge; creation passes the caller's (the API's authenticated merchant,
+    the link page's or the pay button's).
+    """
+    if merchant.status == Merchant.Status.SUSPENDED:
+        return MerchantUnavailable("account_suspended", "This account is suspended: it cannot take payments.")
+    if is_live and not merchant.live_enabled:
+        return MerchantUnavailable(
+            "account_not_live", "Live mode is not enabled for this account: it cannot take live payments."
+        )
+    return None
+
+
+def _check_merchant_may_charge(p: Payment) -> None:
+    """Refuse (MerchantUnavailable, nothing written) a charge for a merchant that may not take it.
+
+    Every path that authorises a card calls this before the acquirer is asked: submit_card (the
+    hosted page), pay_with_saved_card (one-click, on the page or through the API, merchant-initiated
+    included) and complete_3ds; create_payment refuses too, before any row is written, with the
+    merchant it is given (an API request, a link visit or a pay-button session). The callers pass
+    a payment they have just read (locked) from the database, never the page's or the request's
+    instance, so `p.merchant` is the row as it is now: a suspension made after the page was
+    shown, or after an API request was authenticated, is seen. A suspension committed while an
+    acquirer call is already under way does not stop that call.
+
+    *Decision* — the gate is the authorisation, the moment a card is charged for the merchant.
+    What was authorised while the merchant could take it is still captured (fraud accept, review
+    approval, deferred capture) and an unknown outcome is still reconciled: the shopper agreed to
+    it, the funds would otherwise stay blocked on their card, and the money stays on the
+    platform, since a suspended merchant gets no payout (payments.money.payouts) and refunds stay
+    possible. Refunds are never refused for the merchant's status.
+    """
+    refusal = merchant_refusal(p.merchant, p.is_live)
+    if refusal is not None:
+        raise refusal
+
+
 # --- creation ------------------------------------------------------------------------------
 
 
@@ -111,6 +163,9 @@ class NewPayment:
 
 
 def create_payment(merchant, is_live: bool, data: NewPayment) -> Payment:
+    refusal = merchant_refusal(merchant, is_live)
+    if refusal is not None:  # no page, link payment or button session for a merchant that may not charge
+        raise refusal
     now = timezone.now()
     merchant_initiated = data.saved_card is not None and data.initiator == "MERCHANT"
     # One INSERT, atomic on its own: no transaction around it (three statements fewer on the
@@ -202,6 +257,7 @@ def submit_card(
     with transaction.atomic():
         p = _lock(payment_id)
         _check_payable(p)
+        _check_merchant_may_charge(p)
         if not cards.is_accepted(brand):
             # Not a failure of the card itself: no vault, no acquirer; `card` stays empty (spec §7.1).
             attempt = PaymentAttempt.objects.create(
@@ -256,6 +312,7 @@ def pay_with_saved_card(p: Payment, saved: Card, *, shopper_present: bool) -> Pa
     with transaction.atomic():
         p = _lock(p.pk)
         _check_payable(p)
+        _check_merchant_may_charge(p)
         acquirer = get_acquirer(p.is_live)
         attempt = PaymentAttempt.objects.create(
             payment=p,
@@ -357,7 +414,13 @@ def apply_authorization(attempt_id: int, result: AcquirerResult) -> PaymentAttem
 
 
 def complete_3ds(attempt_id: int, authenticated: bool) -> PaymentAttempt:
-    """The shopper answered the 3-D Secure challenge (approve, fail or abandon)."""
+    """The shopper answered the 3-D Secure challenge (approve, fail or abandon).
+
+    Refused (MerchantUnavailable) when the merchant may no longer charge, for whatever answer: the
+    attempt stays awaiting its challenge and nothing is asked of the acquirer, as when a shopper
+    leaves a challenge unanswered; should the merchant be reinstated, the shopper can still answer.
+    """
+    _check_merchant_may_charge(Payment.objects.select_related("merchant").get(attempts__pk=attempt_id))
     # Compare-and-set: only one request may take the challenge's answer to the acquirer.
     claimed = PaymentAttempt.objects.filter(pk=attempt_id, status=AttemptStatus.AWAITING_3DS).update(
         status=AttemptStatus.PROCESSING, updated_at=timezone.now()

@@ -24,9 +24,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from merchants.models import ApiKey, Merchant
-from merchants.services import client_ip, find_api_key
+from merchants.services.keys import find_api_key
 from payments import amounts, display, links, paybutton, representations, services
 from payments.checkout import guards
+from payments.errors import MerchantUnavailable
+from payplug.client import client_ip
 
 MAX_BODY_BYTES = 4096
 PREFLIGHT_MAX_AGE = 600
@@ -140,21 +142,21 @@ def create_session(request, key):
     language = display.shopper_language(request, asked)  # else the language of the shopper's browser
     description = data.get("description") if isinstance(data.get("description"), str) else ""
     return_url = _return_url(data.get("return_url"), origin)
-    payment = services.create_payment(
-        merchant,
-        is_live,
-        services.NewPayment(
-            amount=amount,
-            billing={"language": asked or None},
-            return_url=return_url,
-            cancel_url=return_url,
-            description=description.strip()[:255] or None,
-            metadata={"origin": origin[:255]},
-            source="button",
-            shopper_ip=client_ip(request),
-            shopper_language=language,
-        ),
+    new = services.NewPayment(
+        amount=amount,
+        billing={"language": asked or None},
+        return_url=return_url,
+        cancel_url=return_url,
+        description=description.strip()[:255] or None,
+        metadata={"origin": origin[:255]},
+        source="button",
+        shopper_ip=client_ip(request),
+        shopper_language=language,
     )
+    try:
+        payment = services.create_payment(merchant, is_live, new)
+    except MerchantUnavailable as refusal:  # suspended, or live mode switched off, since the key was read
+        return _error(refusal.code, _("This merchant cannot take payments at the moment."), 403, origin)
     response = JsonResponse(
         {"object": "checkout_session", "payment_url": representations.hosted_payment_url(payment)}, status=201
     )

@@ -14,12 +14,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from merchants.services import client_ip
-from payments import amounts, display, links, representations
+from payments import amounts, display, links, representations, services
 from payments.checkout import guards
 from payments.checkout.page import brand_css_url
-from payments.errors import PaymentError
+from payments.errors import MerchantUnavailable, PaymentError
 from payments.models import PaymentLink
+from payplug.client import client_ip
 
 
 def _countries(language: str) -> list[tuple[str, str]]:
@@ -150,6 +150,12 @@ def _see_other(url):
     return response
 
 
+def _unavailable(request, context):
+    response = render(request, "checkout/unavailable.html", context, status=403)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def page(request, slug):
@@ -169,6 +175,8 @@ def page(request, slug):
     with translation.override(language):
         if not link.is_active:
             return render(request, "checkout/link_inactive.html", context, status=410)
+        if services.merchant_refusal(link.merchant, link.is_live) is not None:
+            return _unavailable(request, context)  # suspended, or live mode switched off: no form
         country = guards.blocked_country(request, link.merchant)
         if country:
             return render(request, "checkout/blocked.html", {**context, "country": country}, status=403)
@@ -187,6 +195,8 @@ def page(request, slug):
                     return response
                 try:
                     payment = links.start_payment(link, form.visit(client_ip(request)))
+                except MerchantUnavailable:  # suspended (or live mode off) since the check above
+                    return _unavailable(request, context)
                 except PaymentError:
                     return render(request, "checkout/link_inactive.html", context, status=410)
                 return _see_other(representations.hosted_payment_url(payment))

@@ -26,12 +26,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from merchants.models import Merchant
-from merchants.services import client_ip
 from payments import amounts, cards, display, services
 from payments.acquirers.base import CardData
 from payments.checkout import guards
-from payments.errors import PaymentError
+from payments.errors import MerchantUnavailable, PaymentError
 from payments.models import MAX_FAILED_ATTEMPTS, Card, Payment, PaymentAttempt
+from payplug.client import client_ip
 
 SUPPORTED_LANGUAGES = display.SHOPPER_LANGUAGES
 WAIT_FOR_DECISION_SECONDS = 3.0
@@ -251,6 +251,14 @@ def _guarded(request, payment):
     return None
 
 
+def _unavailable(request, payment):
+    """The merchant may not take this payment now (suspended, or live mode switched off): say so
+    instead of showing a form that payments.services would refuse anyway."""
+    if services.merchant_refusal(payment.merchant, payment.is_live) is None:
+        return None
+    return _render(request, payment, "checkout/unavailable.html", status=403)
+
+
 def _too_many(request, payment, retry_after):
     response = _render(request, payment, "checkout/too_many.html", {"retry_minutes": max(1, retry_after // 60)}, 429)
     response["Retry-After"] = str(retry_after)
@@ -272,6 +280,9 @@ def pay(request, token):
         return _see_other(reverse("checkout:three_ds", args=[token]))
     if not payment.is_payable:
         return _see_other(reverse("checkout:result", args=[token]))
+    unavailable = _unavailable(request, payment)
+    if unavailable:
+        return unavailable
     offered = saved_cards(payment)
     form = CardForm(allow_save_card=payment.allow_save_card)
     status, card_error = 200, None
@@ -319,6 +330,8 @@ def _attempt(token, start):
     """Run one attempt, then post/redirect/get to the challenge or the outcome (spec §13)."""
     try:
         attempt = start()
+    except MerchantUnavailable:  # suspended (or live mode off) since the page was shown: its GET says so
+        return _see_other(reverse("checkout:pay", args=[token]))
     except PaymentError:  # paid, failed or in progress meanwhile (another tab): show what happened
         return _see_other(reverse("checkout:result", args=[token]))
     if attempt.status == PaymentAttempt.Status.AWAITING_3DS:
@@ -338,12 +351,18 @@ def three_ds(request, token):
     attempt = _awaiting_3ds(payment)
     if attempt is None:
         return _see_other(reverse("checkout:result", args=[token]))
+    unavailable = _unavailable(request, payment)
+    if unavailable:
+        return unavailable
     if request.method == "POST":
         if not guards.form_is_genuine(request, payment):
             return _render(request, payment, "checkout/stale.html", status=403)
         outcome = request.POST.get("outcome")
         if outcome in ("approve", "fail", "abandon"):
-            services.complete_3ds(attempt.pk, authenticated=outcome == "approve")
+            try:
+                services.complete_3ds(attempt.pk, authenticated=outcome == "approve")
+            except MerchantUnavailable:  # suspended (or live mode off) since the page was shown
+                return _see_other(reverse("checkout:three_ds", args=[token]))
             return _see_other(reverse("checkout:result", args=[token]))
     return _render(request, payment, "checkout/three_ds.html", {"attempt": attempt})
 
