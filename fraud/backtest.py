@@ -30,6 +30,7 @@ import numpy as np
 
 from fraud import model as fraud_model
 from fraud.features import FEATURE_NAMES, MemoryFeatureStore, Transaction, build_features
+from payplug import spreadsheet
 
 HEADER = ["id", "created_at", "card_fingerprint", "merchant_id", "amount", "currency", "is_fraud", "fraud_reported_at"]
 CHUNK = 50_000
@@ -105,7 +106,7 @@ def _sorted_on_disk(path: str, workdir: str) -> Iterator[tuple]:
         buffer.sort(key=lambda item: item[0])
         run = os.path.join(workdir, f"run{len(runs)}.csv")
         with open(run, "w", newline="") as handle:
-            out = csv.writer(handle)
+            out = csv.writer(handle)  # not a spreadsheet: a sort run read back by stream() below
             for t, row in buffer:
                 out.writerow([repr(t), *row])
         runs.append(run)
@@ -190,7 +191,7 @@ def _run(rows, train_from, train_until, test_from, test_until, output_path, work
     scores_out: list[np.ndarray] = []
     replay_time = replay_cpu = 0.0
     out_handle = open(output_path, "w", newline="")  # noqa: SIM115  closed in finally
-    writer = csv.writer(out_handle)
+    writer = spreadsheet.writer(out_handle)
     writer.writerow(["id", "score"])
 
     def train_now():

@@ -26,11 +26,12 @@ Deterministic for a given seed. Vectorised with numpy: about a million rows in a
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+
+from payplug import spreadsheet
 
 DAY = 86400
 CSV_HEADER = [
@@ -210,7 +211,7 @@ def write_csv(data: Transactions, path, currency: str = "EUR") -> int:
     """The backtest input format of `fraud_backtest` (issue 6, point 5)."""
     start_epoch = data.start.timestamp()
     with open(path, "w", newline="") as handle:
-        out = csv.writer(handle)
+        out = spreadsheet.writer(handle)
         out.writerow(CSV_HEADER)
         for i, (t, c, m, a, f, r) in enumerate(
             zip(

@@ -5,13 +5,16 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
+from django.utils.cache import patch_cache_control
 from django_otp import user_has_device
 
 
 def dashboard_view(permission: str | None = None):
     """Login, verified email, an organisation, and (if given) a role that allows `permission`.
 
-    Users with a TOTP device must have passed the second factor in this session.
+    Users with a TOTP device must have passed the second factor in this session. Every answer is
+    `Cache-Control: private, no-store`: dashboard pages carry personal data that no shared cache,
+    nor the browser's back-forward or disk cache, may keep.
     """
 
     def decorator(view):
@@ -28,7 +31,9 @@ def dashboard_view(permission: str | None = None):
                 return redirect("onboarding_organisation")
             if permission and not request.dashboard.can(permission):
                 raise PermissionDenied
-            return view(request, *args, **kwargs)
+            response = view(request, *args, **kwargs)
+            patch_cache_control(response, private=True, no_store=True)
+            return response
 
         wrapper.dashboard_permission = permission
         return wrapper

@@ -71,6 +71,11 @@ def generate_pending_reports():
     return reports.generate_pending()
 
 
+@shared_task(name="payments.delete_expired_report_files")
+def delete_expired_report_files():
+    return reports.delete_expired_files()
+
+
 # --- subscribers of events -------------------------------------------------------------------------
 
 

@@ -190,6 +190,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "payments-open-due-chargebacks": {"task": "payments.open_due_chargebacks", "schedule": 30.0},
     "payments-expire-overdue-disputes": {"task": "payments.expire_overdue_disputes", "schedule": 3600.0},
     "payments-generate-pending-reports": {"task": "payments.generate_pending_reports", "schedule": 120.0},
+    # Accounting report files are deleted once their 24 hours are over (the link already refuses them).
+    "payments-delete-expired-report-files": {"task": "payments.delete_expired_report_files", "schedule": 600.0},
 }
 
 # --- Security -----------------------------------------------------------------------

@@ -1,9 +1,7 @@
 import os
 
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.static import serve
 
 from merchants.views.accounts import set_language
 from payments.checkout import urls as checkout_urls
@@ -35,9 +33,11 @@ urlpatterns = [
     re_path(r"^$", views.root, name="root"),
 ]
 
-# Uploaded merchant logos (small public images shown on checkout pages).
+# Uploaded merchant logos (small public images shown on checkout pages), by exact file name and
+# only when a merchant shows it. Nothing else under MEDIA_ROOT has a URL: reports and dispute
+# evidence are served by tenant-checked dashboard views or a signed link (issue 12, finding 1).
 urlpatterns += [
-    re_path(r"^media/(?P<path>logos/[A-Za-z0-9_./-]+)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    path("media/", include("merchants.urls_media")),
 ]
 
 handler400 = "payplug.views.bad_request"

@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import Q, Sum
+from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Lower, TruncDate
 from django.utils import timezone
 from django.utils.html import escape
+from django.utils.translation import gettext as _
 
 from payments import amounts
 from payments.models import LedgerAccount, LedgerEntry, LedgerTransaction, Payment
@@ -25,6 +27,13 @@ from payments.money import ledger
 PAGE_SIZE = 50
 _LAST4 = re.compile(r"^\d{4}$")
 _PUBLIC_ID = re.compile(r"^(pay|re|cus|card|dp)_[A-Za-z0-9]{10,40}$")
+_METADATA_KEY = re.compile(r"[A-Za-z0-9_.\-]{1,40}")
+
+
+def plain_metadata_key(key: str) -> bool:
+    """A key the metadata filter accepts: up to 40 letters, digits, '_', '-' or '.', and no '__',
+    so that it cannot spell an ORM lookup (it is used as a value in any case, see _MetadataKey)."""
+    return len(key) <= 40 and "__" not in key and _METADATA_KEY.fullmatch(key) is not None
 
 
 # --- filters ---------------------------------------------------------------------------------------
@@ -97,22 +106,62 @@ def parse_filters(params) -> PaymentFilters:
     if metadata:
         key, sep, value = metadata.partition("=")
         key = key.strip()
-        if sep and 0 < len(key) <= 40 and re.fullmatch(r"[A-Za-z0-9_.\-]+", key):
-            f.metadata_key, f.metadata_value = key, value.strip()
+        if not sep or not key:
+            f.errors["metadata"] = _("Enter metadata as key=value.")
+        elif not plain_metadata_key(key):
+            f.errors["metadata"] = _(
+                "A metadata key is up to 40 letters, digits and _ - . characters, without a double underscore."
+            )
         else:
-            f.errors["metadata"] = "Enter metadata as key=value."
+            f.metadata_key, f.metadata_value = key, value.strip()[:500]  # spec §6.2: values ≤ 500
     f.q = params.get("q", "").strip()[:255]
     return f
 
 
-def _metadata_q(key: str, value: str) -> Q:
-    # Values keep their JSON type (spec §6.2): "42" matches the string or the number 42.
-    condition = Q(**{f"metadata__{key}": value})
+class _MetadataKey(KeyTransform):
+    """One key of the metadata object, built as an expression: the key is a value passed to the
+    JSON path, never parsed as ORM syntax (`key__regex` or a key named `isnull` stay keys), and an
+    all-digit key stays a key (Django's path reads '2024' as an array index)."""
+
+    def _path(self) -> str:
+        return "$." + json.dumps(self.key_name)
+
+    def as_sqlite(self, compiler, connection):
+        lhs, params = compiler.compile(self.lhs)
+        types = ",".join(repr(datatype) for datatype in connection.ops.jsonfield_datatype_values)
+        json_type, json_extract = f"JSON_TYPE({lhs}, %s)", f"JSON_EXTRACT({lhs}, %s)"
+        # As KeyTransform.as_sqlite: null, true and false by their JSON type, other values as SQL values.
+        sql = f"(CASE WHEN {json_type} IN ({types}) THEN {json_type} ELSE {json_extract} END)"
+        return sql, (*params, self._path(), *params, self._path(), *params, self._path())
+
+    def as_mysql(self, compiler, connection):
+        lhs, params = compiler.compile(self.lhs)
+        return f"JSON_EXTRACT({lhs}, %s)", (*params, self._path())
+
+
+def _metadata_values(value: str) -> list:
+    """What a typed value matches, as data (spec §6.2: values keep their JSON type): the string
+    itself, and the number, boolean or null it spells ("42" matches "42" and 42, "true" true).
+    Each is compared for equality as a JSON value: no pattern, no wildcard."""
+    values: list = [value]
     if re.fullmatch(r"-?\d{1,15}", value):
-        condition |= Q(**{f"metadata__{key}": int(value)})
+        values.append(int(value))
+    elif re.fullmatch(r"-?\d{1,15}\.\d{1,15}", value):
+        values.append(float(value))
     elif value in ("true", "false"):
-        condition |= Q(**{f"metadata__{key}": value == "true"})
-    return condition
+        values.append(value == "true")
+    elif value == "null":
+        values.append(None)  # JSON null (an exact lookup with None compares with JSON null)
+    return values
+
+
+def _filter_metadata(queryset, key: str, value: str):
+    if not plain_metadata_key(key):  # parse_filters already refused it: it never reaches the ORM
+        return queryset.none()
+    condition = Q()
+    for candidate in _metadata_values(value):
+        condition |= Q(metadata_filter_value=candidate)  # an exact comparison on the expression
+    return queryset.alias(metadata_filter_value=_MetadataKey(key, "metadata")).filter(condition)
 
 
 def filter_payments(queryset, f: PaymentFilters):
@@ -131,7 +180,7 @@ def filter_payments(queryset, f: PaymentFilters):
     if f.email:
         queryset = queryset.filter(billing_email=f.email)
     if f.metadata_key:
-        queryset = queryset.filter(_metadata_q(f.metadata_key, f.metadata_value))
+        queryset = _filter_metadata(queryset, f.metadata_key, f.metadata_value)
     if f.q:
         q = f.q
         if _PUBLIC_ID.match(q):
@@ -156,6 +205,17 @@ def filter_payments(queryset, f: PaymentFilters):
                 description_lower__contains=q.lower()
             )
     return queryset
+
+
+def metadata_items(metadata) -> list[tuple[str, str]]:
+    """A payment's metadata as (key, text) pairs for a page, whatever it holds: a key named like a
+    dict method ('items') stays a key, and a number, a boolean or a nested value is shown as JSON."""
+    if not isinstance(metadata, dict):
+        return []
+    return [
+        (str(key), value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True))
+        for key, value in sorted(metadata.items(), key=lambda item: str(item[0]))
+    ]
 
 
 # --- keyset pages ----------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ urlpatterns = [
     path("reports/files/<str:token>/", views.accounting_report_file, name="accounting_report_file"),
     path("disputes/", views.dispute_list, name="disputes"),
     path("disputes/<str:dispute_id>/", views.dispute_detail, name="dispute"),
+    path("disputes/<str:dispute_id>/evidence/<int:evidence_id>/", views.dispute_evidence, name="dispute_evidence"),
     path("developers/api/", views.api_reference, name="api_reference"),
     path("links/", links.link_list, name="links"),
     path("links/new/", links.link_create, name="link_create"),

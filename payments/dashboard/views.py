@@ -178,6 +178,7 @@ def payment_detail(request, payment_id):
             "dispute": dispute,
             "timeline": timeline(payment, attempts, refunds, dispute, events),
             "lines": lines,
+            "metadata": queries.metadata_items(payment.metadata),
             "risk_panel": _risk_panel(),
             "can_refund": can_refund,
             "scheduled_chargeback": scheduled,
@@ -399,6 +400,15 @@ def dispute_detail(request, dispute_id):
         "dashboard/disputes_detail.html",
         {"dispute": dispute, "evidence": dispute.evidence.order_by("created_at"), "can_respond": can_respond},
     )
+
+
+@dashboard_view(roles.VIEW_PAYMENTS)
+def dispute_evidence(request, dispute_id, evidence_id):
+    """A file uploaded for a dispute, downloaded by whoever sees the dispute's page: 404 for another
+    merchant, the other mode, or a file of another dispute (evidence has no public URL)."""
+    dispute = get_object_or_404(_tenant(request, Dispute), public_id=dispute_id)
+    evidence = get_object_or_404(dispute.evidence.select_related("dispute"), pk=evidence_id)
+    return disputes.evidence_response(evidence)
 
 
 @dashboard_view(roles.VIEW_DEVELOPERS)

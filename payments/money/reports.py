@@ -3,12 +3,12 @@
 A report is created `pending`; a Celery task writes the file (streamed from the ledger in chunks,
 so memory stays flat whatever the range), marks it `available` for 24 hours behind a signed
 temporary URL, and publishes `accounting_report.available` with an IPN to its notification_url.
-After 24 hours the status reads `expired` and the URL is gone.
+After 24 hours the status reads `expired` and the URL is gone; the beat task
+`payments.delete_expired_report_files` then deletes the file itself (delete_expired_files).
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import logging
@@ -27,6 +27,7 @@ from payments import representations
 from payments.models import AccountingReport, LedgerAccount, LedgerEntry, LedgerTransaction
 from payments.money import ledger
 from payments.report_links import FILE_LIFETIME, SIGNING_SALT
+from payplug import spreadsheet
 from payplug.queue import enqueue_after_commit
 
 logger = logging.getLogger(__name__)
@@ -140,7 +141,7 @@ class Echo:
 
 
 def stream_csv(row_iter):
-    writer = csv.writer(Echo())
+    writer = spreadsheet.writer(Echo())  # cells a spreadsheet will not run as formulas
     for row in row_iter:
         yield writer.writerow(row)
 
@@ -175,7 +176,7 @@ def generate(report_id: int, now=None) -> AccountingReport | None:
     try:
         with tempfile.TemporaryFile() as raw:
             text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-            writer = csv.writer(text)
+            writer = spreadsheet.writer(text)  # cells a spreadsheet will not run as formulas
             for row in rows(report.merchant_id, report.is_live, start, end):
                 writer.writerow(row)
                 count += 1
@@ -219,6 +220,31 @@ def generate_pending(older_than_seconds: int = 60) -> int:
     for report_id in list(ids.values_list("pk", flat=True)[:50]):
         generate(report_id)
         done += 1
+    return done
+
+
+def delete_expired_files(now=None, batch: int = 500) -> int:
+    """Beat task body: delete from storage the file of every report whose 24 hours are over, and
+    mark the report `expired` with no file. Safe to run twice: a second run finds nothing, and a
+    file already gone from storage is only cleared from the row. Returns how many were cleared."""
+    now = now or timezone.now()
+    due = AccountingReport.objects.filter(
+        status__in=(AccountingReport.Status.AVAILABLE, AccountingReport.Status.EXPIRED),
+        file_available_until__lte=now,
+    ).exclude(file="")
+    done = 0
+    for report_id in list(due.values_list("pk", flat=True)[:batch]):
+        with transaction.atomic():
+            # Locked and checked again: another run may have cleared it meanwhile.
+            report = due.select_for_update().filter(pk=report_id).first()
+            if report is None:
+                continue
+            # The file first: if the row's update were lost, the next run deletes nothing and clears it.
+            report.file.storage.delete(report.file.name)
+            report.file = ""
+            report.status = AccountingReport.Status.EXPIRED
+            report.save(update_fields=["file", "status"])
+            done += 1
     return done
 
 
