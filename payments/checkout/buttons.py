@@ -16,7 +16,6 @@ The key is in the path so that the preflight, which carries no body, can be chec
 
 from __future__ import annotations
 
-import json
 from urllib.parse import urlsplit
 
 from django.http import HttpResponse, JsonResponse
@@ -28,6 +27,7 @@ from merchants.services.keys import find_api_key
 from payments import amounts, display, links, paybutton, representations, services
 from payments.checkout import guards
 from payments.errors import MerchantUnavailable
+from payplug.api import ApiError, parse_json_object
 from payplug.client import client_ip
 
 MAX_BODY_BYTES = 4096
@@ -78,13 +78,15 @@ def _error(code: str, message: str, status: int, origin: str | None = None):
 
 
 def _body(request) -> dict | None:
+    """The body as a JSON object, read as the API reads it (payplug.api.parse_json_object): not
+    UTF-8, not JSON, NaN/Infinity, nested beyond MAX_JSON_DEPTH or deep enough for json.loads to
+    raise RecursionError, or not an object -> None (a 400, never a 500)."""
     if len(request.body) > MAX_BODY_BYTES:
         return None
     try:
-        data = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+        return parse_json_object(request.body)
+    except ApiError:
         return None
-    return data if isinstance(data, dict) else None
 
 
 def _return_url(value, origin: str) -> str | None:

@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from notifications.services.outbox import publish
 from payments import representations
@@ -40,6 +41,42 @@ SANDBOX_CHARGEBACK_DELAY = timedelta(seconds=getattr(settings, "SANDBOX_CHARGEBA
 RESPONSE_WINDOW = timedelta(days=10)
 EVIDENCE_MAX_BYTES = 5 * 1024 * 1024
 EVIDENCE_TYPES = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg", "text/plain": ".txt"}
+
+# The type of a piece of evidence comes from its first bytes, never from the browser's Content-Type
+# (issue 12, finding 7); what the browser declared and the file's extension must agree with them.
+_SIGNATURES = (("application/pdf", b"%PDF-"), ("image/png", b"\x89PNG\r\n\x1a\n"), ("image/jpeg", b"\xff\xd8\xff"))
+# Formats whose signature is valid UTF-8 without NUL: never "text", whatever the declared type.
+_OTHER_SIGNATURES = (b"GIF87a", b"GIF89a", b"PK\x03\x04", b"MZ", b"\x7fELF", b"Rar!\x1a\x07", b"{\\rtf")
+_EXTENSIONS = {
+    ".pdf": "application/pdf",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".txt": "text/plain",
+}
+_DECLARED_ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "application/x-pdf": "application/pdf"}
+_UNDECLARED = {"", "application/octet-stream"}  # the browser does not know: the extension must say it
+
+
+def sniff_evidence_type(data: bytes) -> str | None:
+    """The allowed type `data` is (one of EVIDENCE_TYPES), or None. Text: UTF-8 without NUL bytes."""
+    for content_type, signature in _SIGNATURES:
+        if data.startswith(signature):
+            return content_type
+    if not data or b"\0" in data or data.startswith(_OTHER_SIGNATURES):
+        return None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return "text/plain"
+
+
+def _read(upload) -> bytes:
+    upload.seek(0)
+    data = upload.read()
+    upload.seek(0)
+    return data
 
 
 def _publish_payment(p: Payment, event_type: str, *, ipn: bool) -> None:
@@ -146,11 +183,24 @@ def add_evidence(dispute: Dispute, upload, uploaded_by: str = "") -> DisputeEvid
         raise PaymentError("dispute_closed", "This dispute is closed; evidence can no longer be added.")
     if dispute.status == Status.UNDER_REVIEW:
         raise PaymentError("dispute_submitted", "The evidence was already submitted.")
-    content_type = (getattr(upload, "content_type", "") or "").split(";")[0].strip().lower()
-    if content_type not in EVIDENCE_TYPES:
-        raise PaymentError("invalid_request", "file: use a PDF, PNG, JPEG or text file.", details={"file": "type"})
     if upload.size > EVIDENCE_MAX_BYTES:
-        raise PaymentError("invalid_request", "file: at most 5 MB.", details={"file": "too large"})
+        raise PaymentError("invalid_request", _("The file is larger than 5 MB."), details={"file": "too large"})
+    content_type = sniff_evidence_type(_read(upload))
+    if content_type is None:
+        raise PaymentError("invalid_request", _("Use a PDF, PNG, JPEG or text file."), details={"file": "type"})
+    declared = (getattr(upload, "content_type", "") or "").split(";")[0].strip().lower()
+    declared = _DECLARED_ALIASES.get(declared, declared)
+    name = posixpath.basename((getattr(upload, "_original_name", "") or upload.name or "").replace("\\", "/"))
+    extension = posixpath.splitext(name)[1].lower()
+    if (
+        (declared not in _UNDECLARED and declared != content_type)
+        or (extension and _EXTENSIONS.get(extension) != content_type)
+        or (declared in _UNDECLARED and not extension)
+    ):
+        message = _(
+            "The content of this file does not match its type or name: upload the original PDF, PNG, JPEG or text file."
+        )
+        raise PaymentError("invalid_request", message, details={"file": "mismatch"})
     upload.name = f"{dispute.public_id}{EVIDENCE_TYPES[content_type]}"
     return DisputeEvidence.objects.create(
         dispute=dispute,
@@ -187,6 +237,7 @@ def evidence_response(evidence: DisputeEvidence) -> FileResponse:
         handle, as_attachment=True, filename=evidence_download_name(evidence), content_type=content_type
     )
     response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"  # text/plain stays text, even if it holds HTML
     return response
 
 
