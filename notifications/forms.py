@@ -8,7 +8,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from notifications.models import WEBHOOK_EVENT_TYPES, Delivery, EmailSubscription
-from notifications.transport import address_problem
+from notifications.transport import address_problem, allowed_loopback_ports
 
 
 def endpoint_url_problem(url: str, *, is_live: bool) -> str | None:
@@ -32,15 +32,20 @@ def endpoint_url_problem(url: str, *, is_live: bool) -> str | None:
     if parts.fragment:
         return _("The URL must not contain a fragment (#...).")
     host = parts.hostname.rstrip(".")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    loopback_ports = allowed_loopback_ports()
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
         address = None
+    is_localhost = host == "localhost" or host.endswith(".localhost")
     if address is not None:
-        if address_problem(address, allow_private=allow_private):
+        if address_problem(address, allow_private=allow_private, port=port, loopback_ports=loopback_ports):
             return _("This address is not reachable from the internet.")
-    elif not allow_private and (host == "localhost" or host.endswith(".localhost") or "." not in host):
+    elif not allow_private and (is_localhost or "." not in host):
         return _("Use a public host name.")
+    elif is_localhost and port not in loopback_ports:
+        return _("This address is not reachable from the internet.")
     return None
 
 

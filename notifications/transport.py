@@ -5,12 +5,16 @@ SSRF protection, in order, for every attempt:
    with NOTIFICATIONS_ALLOW_PRIVATE_NETWORKS);
 2. the host is resolved once, here, and *every* address it resolves to must be public: no
    private, loopback, link-local, multicast, reserved, unspecified or otherwise non-global
-   address, IPv4 or IPv6, including IPv4 embedded in IPv6 (mapped, 6to4, NAT64);
+   address, IPv4 or IPv6, including IPv4 embedded in IPv6 (mapped, 6to4, NAT64). With
+   NOTIFICATIONS_ALLOW_PRIVATE_NETWORKS (test mode only), private ranges (a developer's LAN)
+   are allowed, loopback only on the ports of NOTIFICATIONS_ALLOWED_LOOPBACK_PORTS, and
+   link-local and cloud metadata addresses never;
 3. the connection goes to the vetted address itself (a pinned urllib3 pool, with the original
    name as Host header, TLS SNI and certificate name), so a second DNS answer (rebinding) is
    never used;
 4. redirects are not followed, no proxy from the environment is used, the body read is capped
-   at 1 KB and the exchange at about 10 s.
+   at 1 KB and the exchange at about 10 s; the body of an answer from a private (LAN) address
+   is not kept at all, only its status code (the delivery log would show internal pages).
 """
 
 from __future__ import annotations
@@ -18,10 +22,12 @@ from __future__ import annotations
 import ipaddress
 import socket
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import requests
+from django.conf import settings
 from requests.adapters import HTTPAdapter
 from urllib3.util import Timeout
 
@@ -31,6 +37,17 @@ MAX_RESPONSE_BYTES = 1024
 USER_AGENT = "PayPlatform-Notifications/1.0"
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Cloud instance metadata services outside link-local space: never a delivery target, whatever
+# the settings (169.254.169.254 and the other AWS, GCP, Azure, OpenStack ones are link-local).
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(address)
+    for address in (
+        "fd00:ec2::254",  # AWS, IPv6
+        "100.100.100.200",  # Alibaba Cloud
+        "192.0.0.192",  # Oracle Cloud
+        "168.63.129.16",  # Azure WireServer
+    )
+)
 
 
 class TargetRefused(Exception):
@@ -80,20 +97,35 @@ def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
     return [address for address in inner if address is not None]
 
 
-def address_problem(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, *, allow_private: bool) -> str | None:
-    """Why this address may not receive a delivery, or None when it may."""
+def address_problem(
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address,
+    *,
+    allow_private: bool,
+    port: int | None = None,
+    loopback_ports: Collection[int] = (),
+) -> str | None:
+    """Why this address may not receive a delivery, or None when it may.
+
+    `allow_private` (NOTIFICATIONS_ALLOW_PRIVATE_NETWORKS, test mode) opens private ranges, and
+    loopback on `port` only if it is one of `loopback_ports`; never link-local or metadata.
+    """
     if ip.is_multicast or ip.is_unspecified:
         return "multicast or unspecified address"
-    if allow_private:
-        return None
+    if ip in METADATA_ADDRESSES:
+        return "cloud metadata address"
     if isinstance(ip, ipaddress.IPv6Address):
         for inner in _embedded_ipv4(ip):
-            problem = address_problem(inner, allow_private=False)
+            problem = address_problem(inner, allow_private=allow_private, port=port, loopback_ports=loopback_ports)
             if problem:
                 return problem
+    if ip.is_link_local:
+        return "link-local address"
+    if allow_private:
+        if ip.is_loopback and port not in loopback_ports:
+            return f"loopback address on port {port}, not in NOTIFICATIONS_ALLOWED_LOOPBACK_PORTS"
+        return None
     for flag, label in (
         ("is_loopback", "loopback address"),
-        ("is_link_local", "link-local address"),
         ("is_private", "private address"),
         ("is_reserved", "reserved address"),
     ):
@@ -104,16 +136,25 @@ def address_problem(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, *, allow_
     return None
 
 
+def allowed_loopback_ports() -> frozenset[int]:
+    return frozenset(settings.NOTIFICATIONS_ALLOWED_LOOPBACK_PORTS)
+
+
 def _parse_address(text: str):
     return ipaddress.ip_address(text.split("%", 1)[0])  # drop an IPv6 zone (fe80::1%eth0)
 
 
-def resolve(url: str, *, is_live: bool, allow_private_networks: bool) -> Target:
+def resolve(
+    url: str, *, is_live: bool, allow_private_networks: bool, loopback_ports: Collection[int] | None = None
+) -> Target:
     """Check the URL and resolve its host once; raises TargetRefused.
 
     `allow_private_networks` only counts in test mode: live mode is always strict.
+    `loopback_ports` defaults to settings.NOTIFICATIONS_ALLOWED_LOOPBACK_PORTS.
     """
     allow_private = allow_private_networks and not is_live
+    if loopback_ports is None:
+        loopback_ports = allowed_loopback_ports()
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -136,7 +177,7 @@ def resolve(url: str, *, is_live: bool, allow_private_networks: bool) -> Target:
     except ValueError:
         literal = None
     if literal is not None:
-        problem = address_problem(literal, allow_private=allow_private)
+        problem = address_problem(literal, allow_private=allow_private, port=port, loopback_ports=loopback_ports)
         if problem:
             raise TargetRefused(f"{host}: {problem}", permanent=True)
         return Target(scheme, host, port, str(literal))
@@ -153,7 +194,7 @@ def resolve(url: str, *, is_live: bool, allow_private_networks: bool) -> Target:
     if not addresses:
         raise TargetRefused(f"{host}: no address", permanent=False)
     for address in addresses:
-        problem = address_problem(address, allow_private=allow_private)
+        problem = address_problem(address, allow_private=allow_private, port=port, loopback_ports=loopback_ports)
         if problem:
             # Every address must pass: the name may resolve differently on the next lookup.
             raise TargetRefused(f"{host} resolves to {address}: {problem}", permanent=False)
@@ -198,6 +239,16 @@ def _read_start(response: requests.Response, deadline: float) -> bytes:
     return b"".join(chunks)[:MAX_RESPONSE_BYTES]
 
 
+def _body_withheld(target: Target) -> bool:
+    """Answers from private (LAN) addresses, reachable only with NOTIFICATIONS_ALLOW_PRIVATE_NETWORKS,
+    are not read: the delivery log would otherwise show a merchant the pages of internal services.
+    Public addresses and the loopback ports the operator listed (their own receivers) keep it."""
+    address = _parse_address(target.address)
+    for inner in _embedded_ipv4(address) if isinstance(address, ipaddress.IPv6Address) else []:
+        address = inner
+    return not address.is_global and not address.is_loopback
+
+
 def post(url: str, body: bytes, headers: dict[str, str], *, is_live: bool, allow_private_networks: bool) -> Response:
     """POST `body` to `url` once. Never raises for network trouble: the Response says what happened."""
     started = time.monotonic()
@@ -232,7 +283,7 @@ def post(url: str, body: bytes, headers: dict[str, str], *, is_live: bool, allow
             status = response.status_code
             latency = elapsed_ms()  # time to the answer's headers
             try:
-                start = _read_start(response, deadline)
+                start = b"" if _body_withheld(target) else _read_start(response, deadline)
             except (requests.RequestException, OSError, ValueError):
                 start = b""
         return Response(status, start.decode("utf-8", errors="replace"), latency_ms=latency)

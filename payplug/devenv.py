@@ -18,6 +18,7 @@ def write_dev_env(path: str) -> None:
         "SECURE_HTTPS=0\n"
         "LOG_FORMAT=plain\n"
         "NOTIFICATIONS_ALLOW_PRIVATE_NETWORKS=1\n"
+        "NOTIFICATIONS_ALLOWED_LOOPBACK_PORTS=8000\n"
         "EMAIL_URL=consolemail://\n"
     )
     target.chmod(0o600)

@@ -345,6 +345,8 @@ LOGGING = {
 # --- Platform behaviour -----------------------------------------------------------------
 # §12 of the API spec / issue 5: deliveries to private networks in test mode (make run turns it on).
 NOTIFICATIONS_ALLOW_PRIVATE_NETWORKS = env.bool("NOTIFICATIONS_ALLOW_PRIVATE_NETWORKS", default=False)
+# With it, loopback (127.0.0.0/8, ::1) only on these ports; link-local and metadata never (issue 12).
+NOTIFICATIONS_ALLOWED_LOOPBACK_PORTS = env.list("NOTIFICATIONS_ALLOWED_LOOPBACK_PORTS", cast=int, default=[])
 # Live acquirer endpoint (payments.acquirers.http); test mode always uses the sandbox.
 LIVE_ACQUIRER = env.str("LIVE_ACQUIRER", default="sandbox")
 ACQUIRER_URL = env.str("ACQUIRER_URL", default="")

@@ -48,12 +48,9 @@ class SignupForm(forms.Form):
     )
 
     def clean_email(self) -> str:
-        email = User.objects.normalize_email(self.cleaned_data["email"]).strip().lower()
-        if User.objects.filter(email=email).exists():
-            raise forms.ValidationError(
-                _("An account already exists with this email. Log in or reset your password."), code="taken"
-            )
-        return email
+        # Whether the address already has an account is not said here (nor anywhere in the
+        # answer): the view sends its owner an email instead.
+        return User.objects.normalize_email(self.cleaned_data["email"]).strip().lower()
 
     def clean_full_name(self) -> str:
         return " ".join(self.cleaned_data["full_name"].split())

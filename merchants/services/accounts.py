@@ -10,7 +10,8 @@ organisations the user owns or administers (merchants.signals).
 from __future__ import annotations
 
 from axes.utils import reset as axes_reset
-from django.db import transaction
+from django.contrib.auth.hashers import make_password
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -41,9 +42,16 @@ def audit_for_user(user: User, actor: Actor, action: str) -> None:
 
 
 def sign_up(*, email: str, password: str, full_name: str, language: str, invitation: Invitation | None = None) -> User:
-    """A new account. Raises IntegrityError if the address signed up a moment ago."""
+    """A new account. Raises IntegrityError if the address already has one, which is left as it is.
+
+    The password is hashed either way, so that the time taken does not tell whether the address
+    has an account (the view answers the same in both cases).
+    """
     # Arriving from an invitation sent to this very address proves the mailbox: no second email.
     proven = invitation is not None and invitation.email.lower() == email
+    if User.objects.filter(email=email).exists():
+        make_password(password)
+        raise IntegrityError("an account already exists with this email")
     with transaction.atomic():
         return User.objects.create_user(
             email=email,

@@ -74,6 +74,10 @@ PENDING_LOGIN_SESSION = "pending_login"
 PENDING_LOGIN_MAX_AGE = 300
 # The invitation being answered, so that sign-up and login can come back to it.
 INVITATION_SESSION = "pending_invitation"
+# A sign-up waiting for its email to be confirmed: {"email": ..., "user": the new account's pk, or
+# None if the address already had an account}. The browser is not logged in either way, so that
+# nothing it sees tells the two apart; the verification link logs in the browser that signed up.
+SIGNUP_SESSION = "pending_signup"
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
@@ -227,6 +231,26 @@ def send_verification_email(user: User) -> bool:
     return send_templated_email("verify_email", user.email, context)
 
 
+def send_existing_account_email(user: User) -> bool:
+    """Someone signed up with the address of `user`: told to its owner, in the owner's language."""
+    context = {
+        "user": user,
+        "login_link": settings.PUBLIC_BASE_URL + reverse("login"),
+        "reset_link": settings.PUBLIC_BASE_URL + reverse("password_reset"),
+    }
+    language = _supported_language(user.preferred_language) or settings.LANGUAGE_CODE
+    with translation.override(language):
+        return send_templated_email("signup_existing_account", user.email, context)
+
+
+def _send_signup_email(user: User, new_account_pk: int | None) -> bool:
+    """The email a sign-up asks for: the verification link for the account it created, else the
+    notice to the owner of the address. Callers throttle both the same way (_may_send_verification)."""
+    if user.pk == new_account_pk and not user.email_verified:
+        return send_verification_email(user)
+    return send_existing_account_email(user)
+
+
 @never_cache
 @sensitive_post_parameters("password")
 @require_http_methods(["GET", "POST"])
@@ -239,24 +263,30 @@ def signup(request):
         form = SignupForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
+            language = translation.get_language() or ""
             try:
                 user = accounts.sign_up(
                     email=data["email"],
                     password=data["password"],
                     full_name=data["full_name"],
-                    language=translation.get_language() or "",
+                    language=language,
                     invitation=invitation,
                 )
-            except IntegrityError:  # the same address signed up a moment ago
-                form.add_error("email", _("An account already exists with this email. Log in or reset your password."))
-            else:
+            except IntegrityError:  # the address has an account: answered as if it had not
+                user = None
+            if user is not None and user.email_verified:
+                # Signed up from an invitation sent to this address: the mailbox is proven.
                 auth.login(request, user, backend=MODEL_BACKEND)
-                if user.email_verified:
-                    return _logged_in(request, user, redirect(_home_url(next_url)))
-                _may_send_verification(user)  # starts the resend cooldown
-                if not send_verification_email(user):
-                    messages.error(request, _("We could not send the email. Try again in a minute."))
-                return _logged_in(request, user, redirect("verify_email_sent"))
+                return _logged_in(request, user, redirect(_home_url(next_url)))
+            # From here on, the answer is the same whether the address had an account or not.
+            account = user or User.objects.filter(email=data["email"]).first()
+            new_account_pk = user.pk if user is not None else None
+            request.session[SIGNUP_SESSION] = {"email": data["email"], "user": new_account_pk}
+            # The throttle keeps a stranger from flooding the owner of the address with notices.
+            sent = account is None or not _may_send_verification(account) or _send_signup_email(account, new_account_pk)
+            if not sent:
+                messages.error(request, _("We could not send the email. Try again in a minute."))
+            return _use_language(request, redirect("verify_email_sent"), _supported_language(language))
     else:
         form = SignupForm(initial={"email": invitation.email} if invitation else None)
     return render(request, "registration/signup.html", {"form": form, "next": next_url, "invitation": invitation})
@@ -265,6 +295,20 @@ def signup(request):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def verify_email_sent(request):
+    pending = None if request.user.is_authenticated else request.session.get(SIGNUP_SESSION)
+    if pending:
+        # A sign-up in this browser: the same page whether the address had an account or not.
+        email = pending["email"]
+        if request.method == "POST":
+            account = User.objects.filter(email=email, is_active=True).first()
+            if account is not None and not _may_send_verification(account):
+                messages.error(request, _("We just sent an email. Wait a minute before asking for another one."))
+            elif account is None or _send_signup_email(account, pending.get("user")):
+                messages.success(request, _("We sent a new link to %(email)s.") % {"email": email})
+            else:
+                messages.error(request, _("We could not send the email. Try again in a minute."))
+            return redirect("verify_email_sent")
+        return render(request, "registration/verify_email_sent.html", {"email": email})
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     user = request.user
@@ -291,6 +335,13 @@ def verify_email(request, token):
     messages.success(request, _("Your email address is confirmed."))
     if request.user.is_authenticated:
         return redirect(_home_url())
+    pending = request.session.get(SIGNUP_SESSION) or {}
+    if pending.get("user") == user.pk and user.last_login is None and not accounts.has_two_factor(user):
+        # The browser that created this account (with its password) and now the mailbox: the
+        # login that sign-up itself no longer does, so as not to tell which addresses had one.
+        request.session.pop(SIGNUP_SESSION, None)
+        auth.login(request, user, backend=MODEL_BACKEND)
+        return _logged_in(request, user, redirect(_home_url()))
     return redirect("login")
 
 

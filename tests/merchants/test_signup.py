@@ -1,4 +1,4 @@
-"""Sign-up: an unverified user, logged in, with a verification email on its way."""
+"""Sign-up: an unverified user, with a verification email on its way; its link logs the browser in."""
 
 import pytest
 from django.core import mail
@@ -7,14 +7,14 @@ from django.urls import reverse
 from merchants.models import User
 from tests import factories
 from tests.csp import assert_no_inline_script_or_style
-from tests.merchants.helpers import html_body, last_email
+from tests.merchants.helpers import html_body, last_email, link_path
 
 pytestmark = pytest.mark.django_db
 
 GOOD = {"email": "dana@example.org", "full_name": "Dana Doe", "password": "plum-kettle-sonata-42"}
 
 
-def test_it_creates_an_unverified_user_and_logs_them_in(client):
+def test_it_creates_an_unverified_user_logged_in_by_the_link_only(client):
     # when
     response = client.post(reverse("signup"), GOOD)
 
@@ -25,6 +25,10 @@ def test_it_creates_an_unverified_user_and_logs_them_in(client):
     assert user.full_name == "Dana Doe"
     assert user.email_verified_at is None
     assert user.check_password(GOOD["password"])
+    # Not logged in yet: an address that already has an account gets the same answer, and logging
+    # in would tell the two apart (issue 12, finding 8). The verification link logs this browser in.
+    assert "_auth_user_id" not in client.session
+    client.get(link_path(last_email()))
     assert int(client.session["_auth_user_id"]) == user.pk
 
 
@@ -45,15 +49,18 @@ def test_it_stores_the_email_in_lower_case(client):
     assert User.objects.filter(email="dana@example.org").exists()
 
 
-def test_it_refuses_an_email_already_used_in_another_case(client):
+def test_an_email_already_used_in_another_case_creates_nothing_and_tells_its_owner(client):
     factories.user("dana@example.org")
 
     response = client.post(reverse("signup"), {**GOOD, "email": "DANA@example.org"})
 
-    assert response.status_code == 200
-    assert "An account already exists with this email" in response.content.decode()
+    # The same answer as a fresh sign-up (tests/merchants/test_signup_enumeration.py).
+    assert response.status_code == 302
+    assert response.url == reverse("verify_email_sent")
+    assert "An account already exists" not in client.get(response.url).content.decode()
     assert User.objects.count() == 1
-    assert mail.outbox == []
+    assert [message.to for message in mail.outbox] == [["dana@example.org"]]
+    assert "/verify-email/" not in mail.outbox[0].body
     assert "_auth_user_id" not in client.session
 
 

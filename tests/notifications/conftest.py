@@ -28,9 +28,11 @@ def receiver():
 
 
 @pytest.fixture
-def allow_private(settings):
-    """Test mode may deliver to the loopback receiver (what `make run` turns on)."""
+def allow_private(settings, receiver):
+    """Test mode may deliver to the loopback receiver (what `make run` turns on: private networks,
+    and loopback on the listed ports only, here the receiver's; issue 12, finding 10)."""
     settings.NOTIFICATIONS_ALLOW_PRIVATE_NETWORKS = True
+    settings.NOTIFICATIONS_ALLOWED_LOOPBACK_PORTS = [receiver.port]
 
 
 class FakeDns:

@@ -95,6 +95,7 @@ def test_live_endpoints_need_https_even_with_the_private_network_setting(client,
 
 def test_local_endpoints_are_accepted_in_test_mode_with_the_setting(owner, settings):
     settings.NOTIFICATIONS_ALLOW_PRIVATE_NETWORKS = True
+    settings.NOTIFICATIONS_ALLOWED_LOOPBACK_PORTS = [8080]
     create(owner, url="http://127.0.0.1:8080/hook")
     assert WebhookEndpoint.objects.get().url == "http://127.0.0.1:8080/hook"
 

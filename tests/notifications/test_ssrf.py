@@ -151,6 +151,7 @@ def test_ipv6_loopback_is_reachable_only_with_the_setting(merchant_a, settings):
         settings.NOTIFICATIONS_ALLOW_PRIVATE_NETWORKS = False
         refused = dispatched(record_event(merchant_a, ipn_url=v6.url()))
         settings.NOTIFICATIONS_ALLOW_PRIVATE_NETWORKS = True
+        settings.NOTIFICATIONS_ALLOWED_LOOPBACK_PORTS = [v6.port]
         allowed = dispatched(record_event(merchant_a, ipn_url=v6.url()))
     finally:
         v6.stop()
@@ -159,8 +160,9 @@ def test_ipv6_loopback_is_reachable_only_with_the_setting(merchant_a, settings):
     assert len(v6.received) == 1
 
 
-def test_redirects_are_not_followed(merchant_a, receiver, allow_private):
+def test_redirects_are_not_followed(merchant_a, receiver, allow_private, settings):
     elsewhere = Receiver().start()
+    settings.NOTIFICATIONS_ALLOWED_LOOPBACK_PORTS = [receiver.port, elsewhere.port]
     try:
         receiver.answer(302, Location=elsewhere.url("/internal"))
         event = dispatched(record_event(merchant_a, ipn_url=receiver.url()))
@@ -223,5 +225,143 @@ def test_the_dashboard_form_refuses_what_delivery_would_refuse(settings):
         assert endpoint_url_problem(url, is_live=True), url
         assert endpoint_url_problem(url, is_live=False), url
     settings.NOTIFICATIONS_ALLOW_PRIVATE_NETWORKS = True
+    settings.NOTIFICATIONS_ALLOWED_LOOPBACK_PORTS = [8080]
     assert endpoint_url_problem("http://127.0.0.1:8080/x", is_live=False) is None
     assert endpoint_url_problem("http://127.0.0.1:8080/x", is_live=True)
+
+
+# --- NOTIFICATIONS_ALLOW_PRIVATE_NETWORKS is no open door (issue 12, finding 10) ----------------
+
+ALWAYS_REFUSED = [
+    "169.254.169.254",  # cloud metadata (AWS, GCP, Azure, OpenStack)
+    "169.254.170.2",  # AWS ECS task credentials
+    "169.254.0.1",  # any link-local address
+    "100.100.100.200",  # Alibaba Cloud metadata
+    "192.0.0.192",  # Oracle Cloud metadata
+    "[fe80::1]",
+    "[fe80::a9fe:a9fe]",
+    "[fd00:ec2::254]",  # AWS metadata over IPv6
+    "[::ffff:169.254.169.254]",  # IPv4-mapped
+    "[::ffff:a9fe:a9fe]",
+    "[2002:a9fe:a9fe::]",  # 6to4 of 169.254.169.254
+    "[64:ff9b::a9fe:a9fe]",  # NAT64 of 169.254.169.254
+    "2852039166",  # 169.254.169.254 in decimal
+    "0xa9fea9fe",  # in hexadecimal
+    "0xa9.0xfe.0xa9.0xfe",
+    "0251.0376.0251.0376",  # in octal
+    "169.254.43518",  # the short forms inet_aton accepts
+    "0x64.0x64.0x64.0xc8",  # 100.100.100.200 in hexadecimal
+]
+
+
+@pytest.mark.parametrize("host", ALWAYS_REFUSED)
+def test_link_local_and_metadata_addresses_are_refused_even_with_the_setting(host):
+    for port in ("", ":80", ":8000"):
+        with pytest.raises(transport.TargetRefused):
+            transport.resolve(
+                f"http://{host}{port}/latest/meta-data/",
+                is_live=False,
+                allow_private_networks=True,
+                loopback_ports=[80, 8000],
+            )
+
+
+@pytest.mark.parametrize(
+    "answers", [["169.254.169.254"], ["fe80::1"], ["10.0.0.1", "169.254.169.254"], ["fd00:ec2::254"]]
+)
+def test_a_name_resolving_to_link_local_or_metadata_is_refused_even_with_the_setting(fake_dns, answers):
+    fake_dns.add("metadata.shop.example", answers)
+    with pytest.raises(transport.TargetRefused) as refused:
+        transport.resolve("http://metadata.shop.example/", is_live=False, allow_private_networks=True)
+    assert "resolves to" in str(refused.value)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.53", "[::1]", "[::ffff:127.0.0.1]", "2130706433", "0x7f.1"])
+def test_loopback_is_refused_on_a_port_the_operator_did_not_list(host):
+    with pytest.raises(transport.TargetRefused) as refused:
+        transport.resolve(f"http://{host}:6379/", is_live=False, allow_private_networks=True, loopback_ports=[8000])
+    assert "loopback" in str(refused.value)
+    with pytest.raises(transport.TargetRefused):  # the default port is not listed either
+        transport.resolve(f"http://{host}/", is_live=False, allow_private_networks=True, loopback_ports=[8000])
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "[::1]", "[::ffff:127.0.0.1]", "localhost"])
+def test_loopback_is_allowed_on_a_listed_port(host):
+    target = transport.resolve(
+        f"http://{host}:8000/ipn", is_live=False, allow_private_networks=True, loopback_ports=[8000]
+    )
+    assert target.port == 8000
+
+
+def test_the_loopback_ports_come_from_the_setting(settings):
+    settings.NOTIFICATIONS_ALLOWED_LOOPBACK_PORTS = [9000]
+    assert transport.resolve("http://127.0.0.1:9000/", is_live=False, allow_private_networks=True).port == 9000
+    with pytest.raises(transport.TargetRefused):
+        transport.resolve("http://127.0.0.1:8000/", is_live=False, allow_private_networks=True)
+    settings.NOTIFICATIONS_ALLOWED_LOOPBACK_PORTS = []
+    with pytest.raises(transport.TargetRefused):
+        transport.resolve("http://127.0.0.1:9000/", is_live=False, allow_private_networks=True)
+
+
+@pytest.mark.parametrize("host", ["10.0.0.5", "172.16.3.4", "192.168.1.10", "[fc00::1]"])
+def test_a_developer_lan_stays_reachable_with_the_setting_only(host):
+    assert transport.resolve(f"http://{host}:8080/ipn", is_live=False, allow_private_networks=True)
+    with pytest.raises(transport.TargetRefused):
+        transport.resolve(f"https://{host}:8080/ipn", is_live=False, allow_private_networks=False)
+
+
+def test_a_loopback_receiver_on_an_unlisted_port_gets_nothing(merchant_a, receiver, allow_private, settings):
+    settings.NOTIFICATIONS_ALLOWED_LOOPBACK_PORTS = [8000]
+    event = dispatched(record_event(merchant_a, ipn_url=receiver.url()))
+
+    attempt = Delivery.objects.get(event=event).attempt_log.get()
+    assert receiver.received == []
+    assert "loopback" in attempt.error
+
+
+def test_the_dashboard_form_refuses_link_local_and_unlisted_loopback_with_the_setting(settings):
+    settings.NOTIFICATIONS_ALLOW_PRIVATE_NETWORKS = True
+    settings.NOTIFICATIONS_ALLOWED_LOOPBACK_PORTS = [8000]
+    for url in (
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[fe80::1]/",
+        "http://[::ffff:169.254.169.254]/",
+        "http://100.100.100.200/",
+        "http://127.0.0.1:6379/",
+        "http://127.0.0.1/",
+        "http://[::1]:22/",
+    ):
+        assert endpoint_url_problem(url, is_live=False), url
+    assert endpoint_url_problem("http://127.0.0.1:8000/ipn", is_live=False) is None
+    assert endpoint_url_problem("http://192.168.1.10:8080/ipn", is_live=False) is None
+
+
+def test_the_body_of_an_answer_from_a_private_network_is_not_kept(merchant_a, fake_dns, allow_private, monkeypatch):
+    # A LAN address (reachable only with the setting) answers: its status is logged, not its body.
+    fake_dns.add("nas.lan.example", "10.20.30.40")
+
+    class Raw:
+        chunks = [b"secret internal page"]
+
+        def read1(self, size, decode_content=False):
+            return self.chunks.pop() if self.chunks else b""
+
+    class Answer:
+        status_code = 200
+        raw = Raw()
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    def fake_post(session, url, **kwargs):
+        return Answer()
+
+    monkeypatch.setattr(transport.requests.Session, "post", fake_post)
+    event = dispatched(record_event(merchant_a, ipn_url="http://nas.lan.example:8080/ipn"))
+
+    attempt = Delivery.objects.get(event=event).attempt_log.get()
+    assert attempt.status_code == 200
+    assert "secret" not in attempt.response_body

@@ -154,8 +154,10 @@ def stack(tmp_path, database_template):
 
 
 @pytest.fixture
-def receiver():
+def receiver(stack):
     server = Receiver().start()
+    # Test mode reaches loopback only on the ports the operator lists (issue 12, finding 10).
+    stack.extra_env["NOTIFICATIONS_ALLOWED_LOOPBACK_PORTS"] = str(server.port)
     yield server
     server.stop()
 
