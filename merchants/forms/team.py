@@ -5,6 +5,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from merchants.models import Membership
+from merchants.roles import PERMISSIONS
 
 
 def _role_choices(roles: list[str]) -> list[tuple[str, str]]:
@@ -20,6 +21,9 @@ class InviteForm(forms.Form):
         # Only the roles the inviter may hand out (merchants.roles.assignable_roles): anything else
         # posted by hand is "not one of the available choices".
         self.fields["role"].choices = _role_choices(roles)
+        # Least privilege: the form starts on the offered role that may do the least.
+        if roles:
+            self.fields["role"].initial = min(roles, key=lambda role: len(PERMISSIONS.get(role, ())))
         self.fields["email"].widget.attrs["autocomplete"] = "off"
 
 

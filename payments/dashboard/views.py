@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.contrib import messages
+from django.db import transaction
 from django.db.models.functions import Lower
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -190,37 +191,124 @@ def payment_detail(request, payment_id):
     )
 
 
+# The refund forms the dashboard showed, in the session: token -> [payment, amount in cents]. The
+# POST refunds the amount its form showed, and only that (the token is claimed with it).
+REFUND_FORMS = "dashboard_refund_forms"
+REFUND_FORMS_KEPT = 20
+
+
 @dashboard_view(roles.REFUND)
 def refund_confirm(request, payment_id):
-    """Two steps: GET the confirmation page (it carries a fresh form token), POST to refund.
+    """Two steps: GET the confirmation page (the amount checked, a fresh form token), POST to refund.
 
+    The page shows one form: the amount field, "Review" and "Confirm the refund of €X". The POST
+    refunds exactly the amount its form showed (remembered in the session with the token): an
+    amount typed since, or any other, is not refunded but shown for confirmation (a fresh form).
     The token is claimed as an idempotency key (payments.idempotency, the API's key table) before
     the refund, so a double submit, a reload or two tabs refund once; when nothing was refunded
     (acquirer unavailable) the key is freed and the same form may retry."""
     payment = get_object_or_404(_tenant(request, Payment), public_id=payment_id)
     if request.method == "POST":
         return _refund_post(request, payment)
-    amount = request.GET.get("amount", "").strip()
-    context = {"payment": payment, "token": random_base62(24), "amount": amount, "error": None}
-    if amount:
-        context["amount_cents"] = amounts.parse_amount(amount)
-        if context["amount_cents"] is None:
-            context["error"] = _("Enter an amount in euros, e.g. 12.50.")
-    else:
-        context["amount_cents"] = payment.remaining_amount
-        context["amount"] = amounts.amount_for_input(payment.remaining_amount)
+    typed = request.GET.get("amount", "").strip() or amounts.amount_for_input(max(payment.remaining_amount, 0))
+    return _refund_page(request, payment, typed)
+
+
+def _refund_page(request, payment, typed: str, *, error: str | None = None, notice: str | None = None):
+    """The confirmation of `typed`, or its refusal next to the field (no form to confirm then)."""
+    cents = None
+    if error is None:
+        cents, error = _refund_amount(payment, typed)
+    context = {"payment": payment, "amount": typed, "amount_cents": cents, "error": error, "notice": notice}
+    context["token"] = None
+    if error is None:
+        context["token"] = token = random_base62(24)
+        context["amount"] = amounts.amount_for_input(cents)
+        shown = request.session.get(REFUND_FORMS, {})
+        shown[token] = [payment.public_id, cents]
+        request.session[REFUND_FORMS] = dict(list(shown.items())[-REFUND_FORMS_KEPT:])
     return render(request, "dashboard/payments_refund.html", context)
 
 
+def _refund_amount(payment, text: str) -> tuple[int | None, str | None]:
+    """The amount in cents, or why `services.refund` would refuse it now, in the merchant's words:
+    the service's rules in its order, read without writing; the balance by the ledger's own check."""
+    now = timezone.now()
+    if payment.status != Payment.Status.PAID:
+        return None, _("Only paid payments can be refunded.")
+    if payment.dispute:
+        return None, _("This payment is disputed: it cannot be refunded while the dispute is open.")
+    if payment.refundable_after and now < payment.refundable_after:
+        return None, _("This payment cannot be refunded yet.")
+    if payment.refundable_until and now > payment.refundable_until:
+        return None, _("The refund period of this payment is over.")
+    if payment.remaining_amount <= 0:
+        return None, _("This payment is already fully refunded.")
+    text = (text or "").strip()
+    cents = amounts.parse_amount(text)
+    if text.startswith(("-", "\u2212")) or cents == 0:
+        return None, _("Enter an amount above zero.")
+    if cents is None:
+        return None, _("Enter an amount in euros, e.g. 12.50.")
+    if cents > payment.remaining_amount:
+        return None, _at_most(payment)
+    if cents < services.MIN_REFUND and cents != payment.remaining_amount:
+        return None, _minimum(payment)
+    try:
+        with transaction.atomic():
+            ledger.check_refund(payment, cents)
+    except ledger.InsufficientFunds:
+        return None, _short_balance()
+    return cents, None
+
+
+def _at_most(payment) -> str:
+    remaining = amounts.format_money(max(payment.remaining_amount, 0), payment.currency)
+    return _("This exceeds the remaining refundable amount: you can refund at most %(amount)s.") % {"amount": remaining}
+
+
+def _minimum(payment) -> str:
+    return _("A refund must be at least %(minimum)s, or the whole remaining %(remaining)s.") % {
+        "minimum": amounts.format_money(services.MIN_REFUND, payment.currency),
+        "remaining": amounts.format_money(payment.remaining_amount, payment.currency),
+    }
+
+
+def _short_balance() -> str:
+    return _("Your balance does not cover this refund and its fee; wait for incoming payments or contact support.")
+
+
+def _refusal(payment, exc: PaymentError) -> str:
+    """A refusal of `services.refund` in the merchant's words (its text is the API's, for developers)."""
+    if exc.code == "refund_refused":
+        return _short_balance() if "amount" in exc.details else _("The bank refused this refund; nothing was refunded.")
+    if exc.code == "refund_exceeds_remaining":
+        return _at_most(payment)
+    if exc.code == "refund_amount_too_small":
+        return _minimum(payment)
+    refused = {
+        "payment_not_paid": _("Only paid payments can be refunded."),
+        "payment_disputed": _("This payment is disputed: it cannot be refunded while the dispute is open."),
+        "refund_not_yet_allowed": _("This payment cannot be refunded yet."),
+        "refund_window_closed": _("The refund period of this payment is over."),
+    }
+    return refused.get(exc.code) or _("This refund could not be made; nothing was refunded.")
+
+
 def _refund_post(request, payment):
+    typed = request.POST.get("amount", "")
+    if "review" in request.POST:
+        return _refund_page(request, payment, typed)
     token = request.POST.get("token", "")
     if not token or len(token) > 64:
         messages.error(request, _("The form expired; try again."))
         return redirect("dashboard:payment", payment.public_id)
-    amount = amounts.parse_amount(request.POST.get("amount", ""))
-    if amount is None:
-        messages.error(request, _("Enter an amount in euros, e.g. 12.50."))
-        return redirect("dashboard:payment", payment.public_id)
+    amount = amounts.parse_amount(typed)
+    shown = request.session.get(REFUND_FORMS, {}).get(token)
+    confirmed = shown[1] if shown and shown[0] == payment.public_id else None
+    changed = _("Check the amount, then confirm the refund.")
+    if amount is None or (confirmed is not None and amount != confirmed):
+        return _refund_page(request, payment, typed, notice=changed)  # not what this form showed
     key = f"dashboard-refund:{token}"
     merchant, is_live = request.dashboard.merchant, request.dashboard.is_live
     try:
@@ -230,12 +318,15 @@ def _refund_post(request, payment):
     if record is None or record.status_code is not None:
         messages.info(request, _("This refund was already submitted; it was made once."))
         return redirect("dashboard:payment", payment.public_id)
+    if confirmed is None:  # a form the dashboard never showed (or forgot): spent, nothing refunded
+        idempotency.store(record, 409, {"code": "refund_not_confirmed"})
+        return _refund_page(request, payment, typed, notice=changed)
     try:
-        refund = services.refund(payment, amount, idempotency_key=key, created_by=_actor(request))
+        refund = services.refund(payment, confirmed, idempotency_key=key, created_by=_actor(request))
     except PaymentError as exc:
         idempotency.store(record, 400, {"code": exc.code, "message": exc.message})
-        messages.error(request, exc.message)
-        return redirect("dashboard:payment", payment.public_id)
+        payment.refresh_from_db()
+        return _refund_page(request, payment, typed, error=_refusal(payment, exc))
     except AcquirerUnavailable:
         idempotency.release(record)  # nothing happened: the same form may retry
         messages.error(request, _("The acquirer is unavailable; nothing was refunded. Try again in a moment."))
@@ -373,6 +464,7 @@ def dispute_list(request):
 def dispute_detail(request, dispute_id):
     dispute = get_object_or_404(_tenant(request, Dispute).select_related("payment"), public_id=dispute_id)
     can_respond = request.dashboard.can(roles.REFUND) and dispute.status == Dispute.Status.NEEDS_RESPONSE
+    upload_error = None
     if request.method == "POST":
         if not request.dashboard.can(roles.REFUND):
             raise Http404
@@ -393,12 +485,22 @@ def dispute_detail(request, dispute_id):
             else:
                 messages.error(request, _("This action is not available."))
         except PaymentError as exc:
-            messages.error(request, exc.message)
-        return redirect("dashboard:dispute", dispute.public_id)
+            if action != "upload":
+                messages.error(request, exc.message)
+                return redirect("dashboard:dispute", dispute.public_id)
+            upload_error = exc.message  # a refused file: said next to the upload field (issue 12, finding 7)
+        else:
+            return redirect("dashboard:dispute", dispute.public_id)
     return render(
         request,
         "dashboard/disputes_detail.html",
-        {"dispute": dispute, "evidence": dispute.evidence.order_by("created_at"), "can_respond": can_respond},
+        {
+            "dispute": dispute,
+            "evidence": dispute.evidence.order_by("created_at"),
+            "can_respond": can_respond,
+            "upload_error": upload_error,
+        },
+        status=400 if upload_error else 200,
     )
 
 

@@ -186,6 +186,13 @@ class Payment(TenantModel):
         return self.is_paid and self.amount_refunded >= self.amount
 
     @property
+    def status_display(self) -> str:
+        """The status a person reads: a paid payment refunded in full or in part says so."""
+        if self.is_paid and self.amount_refunded:
+            return _("Refunded") if self.is_refunded else _("Partially refunded")
+        return self.get_status_display()
+
+    @property
     def is_payable(self) -> bool:
         return self.status == self.Status.CREATED and self.expires_at > timezone.now()
 

@@ -9,6 +9,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.template import Context, Template
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -17,6 +18,7 @@ from payments import amounts
 from payments.amounts import format_money
 from payments.dashboard import queries
 from payments.models import Payment, PaymentLink
+from payments.money import ledger
 from payments.templatetags.money import bps_percent, money
 
 from .helpers import create_payment, pay
@@ -129,7 +131,10 @@ def test_the_payment_list_and_detail_show_localized_amounts(alice_client, mercha
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_the_refund_confirmation_shows_the_amount_in_the_language(alice_client, merchant_a, lang):
-    payment = make_payment(merchant_a)
+    # A payment that can really be refunded: paid, its capture on the ledger (the page checks both).
+    payment = make_payment(merchant_a, paid_at=timezone.now())
+    with transaction.atomic():
+        ledger.post_capture(payment, payment.paid_at)
 
     page = alice_client.get(reverse("dashboard:payment_refund", args=[payment.public_id]), headers=browser(lang))
 
