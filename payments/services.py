@@ -51,6 +51,12 @@ Status = Payment.Status
 AttemptStatus = PaymentAttempt.Status
 
 MIN_REFUND = 10
+# A 3-D Secure challenge unanswered this long is abandoned (the shopper closed the tab): the
+# payment must not stay `pending` for ever (card schemes let an ACS session last about 10 minutes).
+CHALLENGE_LIFETIME = timedelta(minutes=15)
+# A card number a checkout form kept in the vault while the shopper corrected another field
+# (payments.checkout.page) is usable this long, and deleted an hour later if it was never used.
+KEPT_CARD_LIFETIME = timedelta(hours=1)
 RETRYABLE_FAILURES = {"card_declined", "processing_error", "3ds_declined", "incorrect_number", "method_unsupported"}
 FAILURE_MESSAGES = {
     "aborted": "The payment was aborted by the merchant.",
@@ -438,6 +444,49 @@ def complete_3ds(attempt_id: int, authenticated: bool) -> PaymentAttempt:
     return apply_authorization(attempt.pk, result)
 
 
+def abandon_challenge(attempt_id: int) -> PaymentAttempt:
+    """A 3-D Secure challenge left unanswered past CHALLENGE_LIFETIME counts as abandoned: the
+    acquirer is told the shopper did not authenticate, nothing is charged and the payment leaves
+    `pending` (back to the page for another try while it lives, as after a failed challenge).
+    The same compare-and-set as `complete_3ds`: a shopper's late answer and this job never both
+    reach the acquirer. Allowed whatever the merchant's status: it can only refuse money."""
+    claimed = PaymentAttempt.objects.filter(pk=attempt_id, status=AttemptStatus.AWAITING_3DS).update(
+        status=AttemptStatus.PROCESSING, updated_at=timezone.now()
+    )
+    attempt = PaymentAttempt.objects.select_related("payment").get(pk=attempt_id)
+    if not claimed:
+        return attempt
+    try:
+        result = get_acquirer(attempt.payment.is_live).complete_3ds(
+            reference=attempt.acquirer_reference,
+            authenticated=False,
+            idempotency_key=attempt.idempotency_key + "-3ds",
+        )
+    except AcquirerUnavailable:
+        # Left in `processing`: `reconcile_pending` asks the acquirer later, which hands the
+        # challenge back (awaiting) or its outcome, and this job tries again after that.
+        logger.warning("abandoning the challenge of %s postponed: acquirer unavailable", attempt.public_id)
+        return attempt
+    result.is_3ds = True
+    if result.outcome in (Outcome.DECLINED, Outcome.ERROR):
+        result.failure_code = "3ds_declined"
+        result.failure_message = "The 3-D Secure authentication was not completed in time."
+    return apply_authorization(attempt.pk, result)
+
+
+def abandon_stale_challenges(now=None) -> int:
+    """Beat body (with `expire_due`): challenges nobody answered within CHALLENGE_LIFETIME."""
+    cutoff = (now or timezone.now()) - CHALLENGE_LIFETIME
+    ids = list(
+        PaymentAttempt.objects.filter(status=AttemptStatus.AWAITING_3DS, updated_at__lte=cutoff).values_list(
+            "pk", flat=True
+        )[:500]
+    )
+    for attempt_id in ids:
+        abandon_challenge(attempt_id)
+    return len(ids)
+
+
 def reconcile_attempt(attempt_id: int) -> PaymentAttempt:
     """Ask the acquirer what became of an authorisation whose answer never came."""
     attempt = PaymentAttempt.objects.select_related("payment").get(pk=attempt_id)
@@ -650,6 +699,48 @@ def abort(p: Payment) -> Payment:
 # --- refunds ---------------------------------------------------------------------------------
 
 
+def check_refundable(p: Payment, amount: int | None, *, now=None) -> int:
+    """The amount a refund of `p` would move now (`None`: all that remains), or the PaymentError
+    `refund` would raise, in its order. Writes nothing: `refund` calls it on the locked row, the
+    dashboard on a read to refuse an impossible amount before anything is confirmed. Inside a
+    transaction (the ledger's balance check takes the merchant's ledger lock)."""
+    now = now or timezone.now()
+    if p.status != Status.PAID:
+        raise PaymentError("payment_not_paid", "Only paid payments can be refunded.")
+    if p.dispute:
+        raise PaymentError("payment_disputed", "A disputed payment cannot be refunded.")
+    if now < p.refundable_after:
+        raise PaymentError("refund_not_yet_allowed", "This payment cannot be refunded yet.")
+    if now > p.refundable_until:
+        raise PaymentError("refund_window_closed", "The refund period of this payment is over.")
+    remaining = p.remaining_amount
+    amount = remaining if amount is None else amount
+    if amount > remaining or remaining == 0:
+        raise PaymentError(
+            "refund_exceeds_remaining",
+            f"amount: the refund exceeds the remaining refundable amount ({remaining} cents).",
+            details={"amount": f"exceeds the remaining refundable amount ({remaining} cents)."},
+        )
+    if amount < MIN_REFUND and amount != remaining:
+        raise PaymentError(
+            "refund_amount_too_small",
+            f"amount: a refund must be at least {MIN_REFUND} cents.",
+            details={"amount": f"must be at least {MIN_REFUND} cents."},
+        )
+    try:
+        # Under the merchant's ledger lock (held to the commit): a concurrent payout or
+        # refund cannot spend the same money. Refused before the acquirer is asked.
+        ledger.check_refund(p, amount)
+    except ledger.InsufficientFunds as exc:
+        raise PaymentError(
+            "refund_refused",
+            f"amount: the merchant balance ({exc.held} cents) does not cover this refund ({exc.needed} cents "
+            "with fees); wait for incoming payments or contact support.",
+            details={"amount": "the merchant balance does not cover this refund."},
+        ) from None
+    return amount
+
+
 def refund(
     p: Payment,
     amount: int | None,
@@ -661,40 +752,8 @@ def refund(
     """Refund part or all of a paid payment (spec §8). Concurrent refunds never overshoot."""
     with transaction.atomic():
         p = _lock(p.pk)
-        if p.status != Status.PAID:
-            raise PaymentError("payment_not_paid", "Only paid payments can be refunded.")
-        if p.dispute:
-            raise PaymentError("payment_disputed", "A disputed payment cannot be refunded.")
         now = timezone.now()
-        if now < p.refundable_after:
-            raise PaymentError("refund_not_yet_allowed", "This payment cannot be refunded yet.")
-        if now > p.refundable_until:
-            raise PaymentError("refund_window_closed", "The refund period of this payment is over.")
-        remaining = p.remaining_amount
-        amount = remaining if amount is None else amount
-        if amount > remaining or remaining == 0:
-            raise PaymentError(
-                "refund_exceeds_remaining",
-                f"amount: the refund exceeds the remaining refundable amount ({remaining} cents).",
-                details={"amount": f"exceeds the remaining refundable amount ({remaining} cents)."},
-            )
-        if amount < MIN_REFUND and amount != remaining:
-            raise PaymentError(
-                "refund_amount_too_small",
-                f"amount: a refund must be at least {MIN_REFUND} cents.",
-                details={"amount": f"must be at least {MIN_REFUND} cents."},
-            )
-        try:
-            # Under the merchant's ledger lock (held to the commit): a concurrent payout or
-            # refund cannot spend the same money. Refused before the acquirer is asked.
-            ledger.check_refund(p, amount)
-        except ledger.InsufficientFunds as exc:
-            raise PaymentError(
-                "refund_refused",
-                f"amount: the merchant balance ({exc.held} cents) does not cover this refund ({exc.needed} cents "
-                "with fees); wait for incoming payments or contact support.",
-                details={"amount": "the merchant balance does not cover this refund."},
-            ) from None
+        amount = check_refundable(p, amount, now=now)
         attempt = _authorized_attempt(p)
         key = _refund_key(p, idempotency_key)
         result = get_acquirer(p.is_live).refund(
@@ -742,9 +801,11 @@ def _refund_key(p: Payment, idempotency_key: str | None) -> str:
 
 
 def expire_due(now=None) -> int:
-    """Beat task body: pages unpaid after 24 h, deferred authorisations past expiry, reviews past deadline."""
+    """Beat task body: challenges left unanswered, pages unpaid after 24 h, deferred authorisations
+    past expiry, reviews past deadline."""
     now = now or timezone.now()
-    count = 0
+    count = abandon_stale_challenges(now)
+    vault.purge_unreferenced(older_than=now - KEPT_CARD_LIFETIME)
     for payment_id in Payment.objects.filter(status=Status.CREATED, expires_at__lte=now).values_list("pk", flat=True)[
         :1000
     ]:

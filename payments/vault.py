@@ -12,9 +12,10 @@ import os
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from payments.models import VaultEntry
+from payments.models import Card, PaymentAttempt, VaultEntry
 from payplug.keyring import NONCE_BYTES, get_key_ring
 
 
@@ -71,3 +72,27 @@ def rotate_all(batch_size: int = 500, progress=None) -> int:
             done += rewrap(entry_id)
         if progress:
             progress(done)
+
+
+def _unreferenced():
+    return VaultEntry.objects.filter(
+        ~Exists(PaymentAttempt.objects.filter(vault_entry_id=OuterRef("pk"))),
+        ~Exists(Card.objects.filter(vault_entry_id=OuterRef("pk"))),
+    )
+
+
+def find_unreferenced(merchant, token: str) -> VaultEntry | None:
+    """A kept number's entry (see purge_unreferenced), of this merchant, not yet used."""
+    return _unreferenced().filter(merchant=merchant, token=token).first()
+
+
+def discard_unreferenced(token: str) -> None:
+    _unreferenced().filter(token=token).delete()
+
+
+def purge_unreferenced(older_than) -> int:
+    """Delete entries no attempt and no saved card points at, created before `older_than`: the
+    numbers a checkout form kept while the shopper corrected another field (payments.checkout.page)
+    and never used. Every other entry is referenced from the transaction that created it."""
+    deleted, _ = _unreferenced().filter(created_at__lt=older_than).delete()
+    return deleted

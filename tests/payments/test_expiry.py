@@ -10,7 +10,7 @@ from payments import services
 from payments.acquirers.base import AcquirerResult, Outcome
 from payments.models import Payment, PaymentAttempt, SandboxOperation
 
-from .helpers import create_payment, pay, payment_body
+from .helpers import answer_3ds, create_payment, pay, payment_body
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +101,75 @@ def test_a_review_past_its_deadline_is_refused(api):
     db_payment.refresh_from_db()
     assert db_payment.status == Payment.Status.FAILED
     assert db_payment.failure_code == "fraud_suspected"
+
+
+# --- a 3-D Secure challenge nobody answers ---------------------------------------------------------
+
+CHALLENGE_CARD = "4000 0025 0000 3155"
+
+
+def _challenged(api):
+    payment = create_payment(api)
+    pay(payment, number=CHALLENGE_CARD)
+    assert Payment.objects.get(public_id=payment["id"]).status == Payment.Status.PENDING
+    return payment
+
+
+def test_a_challenge_left_unanswered_is_abandoned_and_the_payment_leaves_pending(api):
+    payment = _challenged(api)
+
+    services.expire_due(now=timezone.now() + services.CHALLENGE_LIFETIME + timedelta(seconds=1))
+
+    p = Payment.objects.get(public_id=payment["id"])
+    assert p.status == Payment.Status.CREATED  # the page lives on: the shopper may try again
+    assert p.failure_code == "3ds_declined"
+    attempt = p.attempts.get()
+    assert attempt.status == PaymentAttempt.Status.FAILED
+    assert not SandboxOperation.objects.filter(outcome=Outcome.AUTHORIZED).exists()
+    body = api.get(f"/v1/payments/{payment['id']}").json()
+    assert body["is_paid"] is False and body["failure"]["code"] == "3ds_declined"
+
+
+def test_a_challenge_still_within_its_lifetime_is_left_alone(api):
+    payment = _challenged(api)
+
+    services.expire_due(now=timezone.now() + services.CHALLENGE_LIFETIME - timedelta(minutes=1))
+
+    assert Payment.objects.get(public_id=payment["id"]).status == Payment.Status.PENDING
+
+
+def test_an_answer_after_the_challenge_was_abandoned_charges_nothing(api):
+    payment = _challenged(api)
+    services.expire_due(now=timezone.now() + services.CHALLENGE_LIFETIME + timedelta(seconds=1))
+
+    answer_3ds(payment, "approve")
+
+    p = Payment.objects.get(public_id=payment["id"])
+    assert p.status != Payment.Status.PAID and not p.is_paid
+    assert not SandboxOperation.objects.filter(outcome=Outcome.AUTHORIZED).exists()
+
+
+def test_a_challenge_abandoned_while_the_acquirer_is_down_is_retried_later(api):
+    payment = _challenged(api)
+    later = timezone.now() + services.CHALLENGE_LIFETIME + timedelta(seconds=1)
+    with mock.patch(
+        "payments.acquirers.sandbox.SandboxAcquirer.complete_3ds", side_effect=services.AcquirerUnavailable("down")
+    ):
+        services.expire_due(now=later)
+    assert Payment.objects.get(public_id=payment["id"]).status == Payment.Status.PENDING
+
+    services.reconcile_pending(older_than_seconds=0)  # the acquirer hands the challenge back
+    PaymentAttempt.objects.update(updated_at=timezone.now() - services.CHALLENGE_LIFETIME)
+    services.expire_due()
+
+    p = Payment.objects.get(public_id=payment["id"])
+    assert p.status == Payment.Status.CREATED and p.failure_code == "3ds_declined"
+
+
+def test_a_page_whose_challenge_was_never_answered_fails_when_the_page_expires(api):
+    payment = _challenged(api)
+
+    services.expire_due(now=timezone.now() + timedelta(hours=24, seconds=1))
+
+    p = Payment.objects.get(public_id=payment["id"])
+    assert p.status == Payment.Status.FAILED
