@@ -33,14 +33,17 @@ makemessages: $(STAMP)
 	DEBUG=1 $(PY) manage.py makemessages -l fr -l it -l es --ignore=.venv --ignore=.venv-compat --ignore=tests --ignore=bench --no-obsolete
 
 .env:
-	$(PY) -c "from payplug.devenv import write_dev_env; write_dev_env('.env')"
+	$(PY) -c "from payplug.devenv import write_dev_env; write_dev_env('.env', port=$(PORT))"
 
 migrate: install .env
 	$(PY) manage.py migrate --noinput
 
+# runplatform = runserver + the periodic tasks in-process (payplug/scheduler.py); seed_demo_data gives
+# the demo merchant 30 days of sample data once (fraud/demo_data.py).
 run: install .env migrate  ## the embedded platform at http://127.0.0.1:8000 with a demo merchant
 	PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(PY) manage.py seed_demo
-	PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(PY) manage.py runserver $(HOST):$(PORT)
+	PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(PY) manage.py seed_demo_data
+	PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(PY) manage.py runplatform $(HOST):$(PORT)
 
 test: install  ## the whole suite (SQLite by default; DATABASE_URL / REDIS_URL switch to MariaDB / Redis)
 	$(VENV)/bin/ruff check .

@@ -8,6 +8,8 @@ from __future__ import annotations
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
+from payplug import dates
+
 WIDTH, HEIGHT = 640, 220
 LEFT, RIGHT, TOP, BOTTOM = 40, 40, 12, 28
 
@@ -61,7 +63,7 @@ def daily_chart(days, series, rate, *, title: str, rate_label: str) -> str:
                     _n(y),
                     _n(bar_w),
                     _n(h),
-                    day.isoformat(),
+                    dates.format_date(day),
                     label,
                     value,
                 )
@@ -72,7 +74,7 @@ def daily_chart(days, series, rate, *, title: str, rate_label: str) -> str:
                     '<text class="tick" x="{}" y="{}" text-anchor="middle">{}</text>',
                     _n(x + bar_w / 2),
                     HEIGHT - 8,
-                    day.strftime("%d/%m"),
+                    dates.format_month_day(day),
                 )
             )
     points = " ".join(

@@ -12,7 +12,10 @@ class RuleForm(forms.Form):
     source = forms.CharField(
         label=_("Rule"),
         max_length=rule_language.MAX_LENGTH,
-        help_text=_("For example: review if card_country != ip_country and amount > 200"),
+        help_text=_(
+            "Amounts are in euros: amount > 60 matches payments above €60.00. "
+            "For example: review if card_country != ip_country and amount > 200"
+        ),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "class": "mono"}),
     )
     description = forms.CharField(label=_("Description"), max_length=200, required=False)
@@ -20,9 +23,12 @@ class RuleForm(forms.Form):
     def clean_source(self):
         source = self.cleaned_data["source"].strip()
         try:
-            rule_language.parse(source)
+            rule = rule_language.parse(source)
         except rule_language.RuleError as error:
             raise forms.ValidationError(str(error)) from None
+        problems = rule_language.never_true(rule)  # a threshold no payment can reach: say why
+        if problems:
+            raise forms.ValidationError([str(problem) for problem in problems])
         return source
 
 

@@ -20,6 +20,11 @@ Grammar (tokenizer + recursive descent):
     list       := "(" literal ("," literal)* ")"
 
 Names are the features of fraud.features plus the payment context (score, amount, countries...).
+Amounts are in euros, as the dashboard shows them: `amount > 60` matches payments above €60.00
+(`amount`, `card_mean_*` and `merchant_mean_30d` are euros; ratios and z-scores have no unit).
+A comparison of a name with a number that no payment can satisfy (`amount > 25000` above the
+platform's maximum, `score > 100`, `hour >= 24`, a count below 0) is reported by `never_true`, so
+that the dashboard refuses such a rule when it is saved and flags one saved earlier.
 A value may be unknown (no IP, first payment of a card...): arithmetic on it stays unknown and
 a comparison with it is false, so `card_country != ip_country` does not fire without an IP.
 Errors name the position (1-based column) and the offending token or name.
@@ -36,6 +41,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from fraud.features import FEATURE_NAMES
+from payments import amounts
 
 ACTIONS = ("block", "review", "allow")
 NUMBER, STRING, BOOLEAN = "number", "string", "boolean"
@@ -115,11 +121,22 @@ Evaluate = Callable[[dict], object]
 
 
 @dataclass(frozen=True)
+class Comparison:
+    """`name op number` as written in a rule (the number on either side), for `never_true`."""
+
+    name: str
+    op: str  # with the name on the left: `25000 < amount` is kept as `amount > 25000`
+    value: float
+    position: int  # of the operator
+
+
+@dataclass(frozen=True)
 class Rule:
     source: str
     action: str
     evaluate: Evaluate
     names: frozenset[str]
+    comparisons: tuple[Comparison, ...] = ()
 
     def matches(self, context: dict) -> bool:
         return self.evaluate(context) is True
@@ -127,6 +144,7 @@ class Rule:
 
 _COMPARE = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le, "==": operator.eq,
             "!=": operator.ne}  # fmt: skip
+_FLIPPED = {">": "<", ">=": "<=", "<": ">", "<=": ">=", "==": "==", "!=": "!="}
 _ARITHMETIC = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
 
 
@@ -160,6 +178,7 @@ class _Parser:
         self.i = 0
         self.depth = 0
         self.names: set[str] = set()
+        self.comparisons: list[Comparison] = []
 
     @property
     def current(self) -> Token:
@@ -197,7 +216,7 @@ class _Parser:
         if kind != BOOLEAN:
             raise RuleError(_("the condition must be true or false (a comparison), not a %(type)s") % {"type": kind},
                             self.tokens[2].position)  # fmt: skip
-        return Rule(self.source, head.text, evaluate, frozenset(self.names))
+        return Rule(self.source, head.text, evaluate, frozenset(self.names), tuple(self.comparisons))
 
     def nested(self):
         self.depth += 1
@@ -239,11 +258,14 @@ class _Parser:
         return self.comparison()
 
     def comparison(self):
+        start = self.i
         kind, left = self.sum()
         token = self.current
         if token.kind == "op" and token.text in _COMPARE:
+            middle = self.i
             self.advance()
             right_kind, right = self.sum()
+            self.note_comparison(self.tokens[start:middle], token, self.tokens[middle + 1 : self.i])
             if token.text in ("==", "!="):
                 if kind != right_kind:
                     self.fail(_("cannot compare a %(left)s with a %(right)s") % {"left": kind, "right": right_kind},
@@ -263,6 +285,24 @@ class _Parser:
                 inside = (lambda a, v: lambda c: (x := a(c)) is not None and x not in v)(left, values)
             return BOOLEAN, inside
         return kind, left
+
+    def note_comparison(self, left: list[Token], op: Token, right: list[Token]) -> None:
+        """Remember `name op number` (or `number op name`): a bare name against a bare number."""
+
+        def number(tokens):
+            if len(tokens) == 1 and tokens[0].kind == "number":
+                return float(tokens[0].text)
+            if len(tokens) == 2 and tokens[0].text == "-" and tokens[1].kind == "number":
+                return -float(tokens[1].text)
+            return None
+
+        def name(tokens):
+            return tokens[0].text if len(tokens) == 1 and tokens[0].kind == "name" and tokens[0].text in NAMES else None
+
+        if name(left) and number(right) is not None:
+            self.comparisons.append(Comparison(name(left), op.text, number(right), op.position))
+        elif number(left) is not None and name(right):
+            self.comparisons.append(Comparison(name(right), _FLIPPED[op.text], number(left), op.position))
 
     def literal_list(self, kind):
         self.expect("(", "'(' to open the list")
@@ -351,6 +391,86 @@ def parse(source: str) -> Rule:
     if not source:
         raise RuleError(_("the rule is empty"), 1)
     return _Parser(source).rule()
+
+
+# --- thresholds that can never match -------------------------------------------------------------
+
+_EUROS = ("amount", "card_mean_1d", "card_mean_7d", "card_mean_30d", "merchant_mean_30d")
+# Flags, and the shares that are a part of a whole (frauds among the same payments); the other
+# rates (fraud reports over recent payments) can exceed 1.
+_ZERO_ONE = ("is_night", "is_weekend", "card_first_use_at_merchant", "card_ip_country_mismatch",
+             "card_billing_country_mismatch", "ip_billing_country_mismatch", "card_fraud_share_30d",
+             "card_mature_fraud_rate_7d", "merchant_mature_fraud_rate_1d",
+             "merchant_mature_fraud_rate_7d")  # fmt: skip
+
+
+def value_range(name: str) -> tuple[float | None, float | None]:
+    """The values a number can take (None: no bound), from what fraud.features computes."""
+    if name == "score":
+        return 0.0, 100.0
+    if name in _EUROS:  # a payment's amount, or a mean of amounts, in euros
+        return amounts.MIN_AMOUNT / 100, amounts.MAX_AMOUNT / 100
+    if name == "hour":
+        return 0.0, 23.0
+    if name in _ZERO_ONE:
+        return 0.0, 1.0
+    if "zscore" in name or NAMES.get(name) != NUMBER:
+        return None, None
+    return 0.0, None  # counts, ratios, days and hours since: never negative
+
+
+def _shown(name: str, value: float) -> str:
+    if name in _EUROS:
+        return amounts.format_money(round(value * 100), "EUR")
+    return f"{value:g}"
+
+
+def _never(comparison: Comparison) -> str | None:
+    low, high = value_range(comparison.name)
+    op, value, name = comparison.op, comparison.value, comparison.name
+    too_high = high is not None and ((op == ">" and value >= high) or (op in (">=", "==") and value > high))
+    too_low = low is not None and ((op == "<" and value <= low) or (op in ("<=", "==") and value < low))
+    if not (too_high or too_low):
+        return None
+    if name in _EUROS and too_high:
+        why = _("a payment is at most %(max)s (amounts are in euros)") % {"max": _shown(name, high)}
+    elif name in _EUROS:
+        why = _("a payment is at least %(min)s (amounts are in euros)") % {"min": _shown(name, low)}
+    elif name == "score":
+        why = _("the score goes from 0 to 100")
+    elif low is not None and high is not None:
+        why = _("%(name)s is always between %(low)s and %(high)s") % {
+            "name": name,
+            "low": _shown(name, low),
+            "high": _shown(name, high),
+        }
+    else:
+        why = _("%(name)s is never below %(low)s") % {"name": name, "low": _shown(name, low)}
+    return _("'%(name)s %(op)s %(value)s' can never be true: %(why)s") % {
+        "name": name,
+        "op": op,
+        "value": f"{value:g}",
+        "why": why,
+    }
+
+
+def never_true(rule: Rule) -> list[RuleError]:
+    """The comparisons of `rule` that no payment can satisfy, each with the reason and position."""
+    problems = []
+    for comparison in rule.comparisons:
+        message = _never(comparison)
+        if message:
+            problems.append(RuleError(message, comparison.position))
+    return problems
+
+
+def problems_of(source: str) -> list[str]:
+    """Why a saved rule cannot work, in words: it no longer parses, or a comparison never matches."""
+    try:
+        rule = parse(source)
+    except RuleError as error:
+        return [str(error)]
+    return [str(problem) for problem in never_true(rule)]
 
 
 # Shipped defaults, used for every merchant and mode until the merchant edits its own list.

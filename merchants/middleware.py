@@ -2,11 +2,16 @@
 
 from functools import cached_property
 
+from django.utils import timezone
+
+from merchants import home
 from merchants.models import Membership
 from merchants.roles import role_allows
+from payplug import dates
 
 SESSION_MERCHANT = "merchant_id"
 SESSION_LIVE = "live_mode"
+DASHBOARD_PREFIX = "/dashboard/"
 
 
 class DashboardContext:
@@ -51,8 +56,20 @@ class DashboardContext:
     def mode(self) -> str:
         return "live" if self.is_live else "test"
 
+    @property
+    def time_zone(self) -> str:
+        """The organisation's time zone: every date of its dashboard is shown in it (payplug.dates)."""
+        name = getattr(self.merchant, "time_zone", "")
+        return name if name in dates.available_time_zones() else dates.DEFAULT_TIME_ZONE
+
     def can(self, permission: str) -> bool:
         return bool(self.role and role_allows(self.role, permission))
+
+    @cached_property
+    def open_disputes(self) -> int:
+        """Disputes waiting for the merchant's response (the sidebar's count): a counter payments
+        registers (merchants.home), one COUNT query, made only when a page reads it."""
+        return home.count("open_disputes", self)
 
 
 class DashboardContextMiddleware:
@@ -62,4 +79,8 @@ class DashboardContextMiddleware:
     def __call__(self, request):
         if not request.path.startswith("/v1"):
             request.dashboard = DashboardContext(request)
+            if request.path.startswith(DASHBOARD_PREFIX) and request.user.is_authenticated:
+                # Only for the request: a streamed response (CSV) passes its zone on explicitly.
+                with timezone.override(request.dashboard.time_zone):
+                    return self.get_response(request)
         return self.get_response(request)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp import device_classes
 
 from merchants import keycache
+from payplug.dates import DEFAULT_TIME_ZONE, validate_time_zone
 from payplug.ids import id_factory
 
 
@@ -129,6 +130,10 @@ class Merchant(models.Model):
     brand_name = models.CharField(_("name shown to shoppers"), max_length=60, blank=True)
     brand_color = models.CharField(_("brand colour"), max_length=7, default="#1f5fbf")
     logo = models.ImageField(_("logo"), upload_to="logos/", blank=True)
+    # Every date of the dashboard, its CSV and its emails is shown in this zone (payplug.dates).
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default=DEFAULT_TIME_ZONE, validators=[validate_time_zone]
+    )
 
     # Payment settings.
     min_amount = models.PositiveIntegerField(default=99)

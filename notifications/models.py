@@ -201,6 +201,7 @@ class EmailSubscription(models.Model):
         REVIEW_NEEDED = "review_needed", _("Payment needs a fraud review")
         PAYOUT_SENT = "payout_sent", _("Payout sent")
         DAILY_SUMMARY = "daily_summary", _("Daily summary")
+        DISPUTES = "disputes", _("Dispute opened, and a reminder before its response deadline")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+")

@@ -21,7 +21,7 @@ from notifications import signing
 from notifications.forms import DeliveryFilterForm, EmailSubscriptionForm, EndpointEventsForm, EndpointForm
 from notifications.models import WEBHOOK_EVENT_TYPES, Delivery, EmailSubscription, IpnSecret, WebhookEndpoint
 from notifications.services import emails, endpoints
-from notifications.services.delivery import resend
+from notifications.services.delivery import attempt_message, resend
 
 PAGE_SIZE = 50
 EVENT_LABELS = dict(WEBHOOK_EVENT_TYPES)
@@ -156,7 +156,11 @@ def delivery(request, delivery_id):
         else:
             messages.error(request, _("It cannot be sent now: an attempt is in progress or the endpoint is disabled."))
         return redirect("dashboard:webhook_delivery", item.public_id)
-    context = {"delivery": item, "attempts": item.attempt_log.all()}
+    attempts = list(item.attempt_log.all())
+    for attempt in attempts:
+        # The recorded error is for operators; the page says what happened in the merchant's words.
+        attempt.message = attempt_message(attempt)
+    context = {"delivery": item, "attempts": attempts}
     return render(request, "dashboard/webhooks_delivery.html", context)
 
 
@@ -167,7 +171,8 @@ def notification_settings(request):
     subscription = EmailSubscription.objects.filter(
         user=request.user, merchant=dashboard.merchant, is_live=dashboard.is_live
     ).first()
-    form = EmailSubscriptionForm(initial={"topics": subscription.topics if subscription else []})
+    topics = subscription.topics if subscription else emails.default_topics(dashboard.role)
+    form = EmailSubscriptionForm(initial={"topics": topics})
     if request.method == "POST":
         form = EmailSubscriptionForm(request.POST)
         if form.is_valid():

@@ -1,10 +1,11 @@
 """Money as people read and type it: the one parser and the one formatter of every page, and the
 amount limits of every payment.
 
-Display only: money is stored and computed in integer cents; the API and the CSV exports never
-format amounts (integer cents on the wire). Hosted pages, emails and the dashboard (lists, forms,
-filters, charts) all format with `format_amount` / `format_money`, read typed amounts with
-`parse_amount` and put an amount back into a form field with `amount_for_input`.
+Display only: money is stored and computed in integer cents; the API never formats amounts
+(integer cents on the wire), and CSV files write decimal euros with `decimal_amount`. Hosted
+pages, emails and the dashboard (lists, forms, filters, charts) all format with `format_amount` /
+`format_money`, read typed amounts with `parse_amount` and put an amount back into a form field
+with `amount_for_input`.
 """
 
 from __future__ import annotations
@@ -67,3 +68,13 @@ def format_money(cents: int, currency: str, language: str | None = None) -> str:
     cents = int(cents)
     text = format_amount(abs(cents), currency, language)
     return f"-{text}" if cents < 0 else text
+
+
+def decimal_amount(cents: int | None) -> Decimal | str:
+    """An amount for a CSV file: a decimal number in the currency's unit with a dot, whatever the
+    language (Decimal('1234.56'), Decimal('-3.00')), which every spreadsheet and script reads as a
+    number (a Decimal, so payplug.spreadsheet keeps a refund's sign); the currency is in its own
+    column. '' for no amount."""
+    if cents is None:
+        return ""
+    return Decimal(int(cents)).scaleb(-2)

@@ -5,10 +5,12 @@ class PaymentsConfig(AppConfig):
     name = "payments"
 
     def ready(self):
+        from merchants import home, roles
         from notifications import registry
 
         # Importing the task modules registers the Celery tasks in every process, eager mode included.
         from payments import receipts, services, tasks
+        from payments.dashboard import home as payments_home
         from payments.metrics import refresh_payment_gauges
         from payplug.metrics import on_scrape
 
@@ -18,3 +20,21 @@ class PaymentsConfig(AppConfig):
         registry.subscribe("payment.paid", receipts.send_receipt.name)
         # Test mode: the sandbox dispute card's chargeback follows payment.paid (payments.tasks).
         registry.subscribe("payment.paid", tasks.sandbox_chargeback.name)
+        # The dashboard home (merchants.home): figures, balance, what needs attention, the sidebar count.
+        home.register_panel(
+            "payments",
+            "dashboard/home_payments.html",
+            payments_home.payments_panel,
+            permission=roles.VIEW_PAYMENTS,
+            order=10,
+        )
+        home.register_panel(
+            "balance",
+            "dashboard/home_balance.html",
+            payments_home.balance_panel,
+            permission=roles.VIEW_BALANCE,
+            order=20,
+        )
+        home.register_attention("disputes", payments_home.dispute_items, permission=roles.VIEW_PAYMENTS, order=10)
+        home.register_attention("stuck_payments", payments_home.stuck_items, permission=roles.VIEW_PAYMENTS, order=40)
+        home.register_counter("open_disputes", payments_home.open_disputes, permission=roles.VIEW_PAYMENTS)

@@ -71,5 +71,16 @@ def parse_expiry(text: str) -> tuple[int, int] | None:
     return month, year
 
 
+# valid_cvc's brand when the number is not known (not a valid card number): 3 or 4 digits.
+ANY_BRAND = "*"
+
+
+def cvc_length(brand: str | None) -> int:
+    """Digits of the security code: 4 (on the front) for American Express, 3 (on the back) otherwise."""
+    return 4 if brand == "American Express" else 3
+
+
 def valid_cvc(cvc: str, brand: str | None) -> bool:
-    return bool(re.fullmatch(r"\d{3}" if brand != "American Express" else r"\d{4}", cvc or ""))
+    if brand == ANY_BRAND:
+        return bool(re.fullmatch(r"\d{3,4}", cvc or ""))
+    return bool(re.fullmatch(rf"\d{{{cvc_length(brand)}}}", cvc or ""))

@@ -1,4 +1,5 @@
-"""What shoppers see in their language and the merchant's colours: the page language, brand colours.
+"""What people see in their language: the shopper's page language, the merchant's brand colours,
+and the words the dashboard uses for stored codes (attempt results, sources, failure codes).
 
 Amounts are parsed and formatted by payments.amounts.
 """
@@ -9,6 +10,7 @@ import hashlib
 import re
 
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 SHOPPER_LANGUAGES = ("en", "fr", "it", "es")
 DEFAULT_BRAND_COLOR = "#1f5fbf"
@@ -26,6 +28,81 @@ def shopper_language(request, *wanted: str | None) -> str:
     browser = translation.get_language_from_request(request) if request is not None else None
     browser = (browser or "")[:2]
     return browser if browser in SHOPPER_LANGUAGES else "en"
+
+
+# --- stored codes in the merchant's words --------------------------------------------------------
+
+# PaymentAttempt.Status values: what happened to one try with one card.
+ATTEMPT_RESULTS = {
+    "awaiting_3ds": _("Waiting for 3-D Secure"),
+    "processing": _("Processing"),
+    "unknown": _("Waiting for the bank's answer"),
+    "authorized": _("Authorised"),
+    "failed": _("Failed"),
+    "voided": _("Cancelled, not charged"),
+    "captured": _("Paid"),
+}
+# Payment.source values: where the payment was created.
+SOURCES = {
+    "api": _("API (your website or app)"),
+    "link": _("Payment link"),
+    "button": _("Pay button"),
+    "dashboard": _("Dashboard"),
+    "demo": _("Demo data"),
+}
+# Payment and attempt failure codes (spec §7.4), as the merchant reads them.
+FAILURES = {
+    "card_declined": _("Card declined"),
+    "processing_error": _("Technical error at the bank"),
+    "3ds_declined": _("3-D Secure authentication failed"),
+    "incorrect_number": _("Incorrect card number"),
+    "fraud_suspected": _("Refused by the fraud checks"),
+    "method_unsupported": _("Card brand not accepted"),
+    "timeout": _("Not completed in time"),
+    "aborted": _("Cancelled"),
+    "insufficient_funds": _("Insufficient funds"),
+    "card_scheme_mismatch": _("Card brand does not match the number"),
+    "card_expiration_date_prior_to_last_installment_date": _("The card expires before the last instalment"),
+}
+# Words of the acquirer's English message that say why a card was declined.
+DECLINE_REASONS = {
+    "insufficient funds": _("insufficient funds"),
+    "lost or stolen": _("card reported lost or stolen"),
+    "expired": _("card expired"),
+    "security code": _("wrong security code"),
+    "expiry date": _("wrong expiry date"),
+    "spending limit": _("spending limit reached"),
+    "suspected fraud": _("suspected fraud"),
+    "restricted": _("card restricted"),
+    "requires 3-d secure": _("3-D Secure required"),
+}
+
+
+def _humanize(code: str) -> str:
+    """Last resort for a code we have no words for: "some_code" -> "Some code"."""
+    text = str(code or "").replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def attempt_result(status: str | None) -> str:
+    return ATTEMPT_RESULTS.get(status or "") or _humanize(status or "")
+
+
+def source_label(source: str | None) -> str:
+    return SOURCES.get(source or "") or _humanize(source or "")
+
+
+def failure_label(code: str | None, message: str | None = "") -> str:
+    """The failure in the merchant's words, with the decline reason when the message gives one:
+    "Card declined (insufficient funds)"."""
+    if not code:
+        return ""
+    label = FAILURES.get(code) or _humanize(code)
+    lowered = (message or "").lower()
+    for words, reason in DECLINE_REASONS.items():
+        if words in lowered:
+            return f"{label} ({reason})"
+    return str(label)
 
 
 # --- brand colours --------------------------------------------------------------------------------
@@ -63,6 +140,16 @@ def _darken(color: str, factor: float) -> str:
     return "#" + "".join(f"{int(c * factor):02x}" for c in _rgb(color))
 
 
+def readable_text_on(background: str) -> str:
+    """White or near black text, whichever contrasts more; pure black when neither reaches 4.5:1
+    (mid colours such as #ff0000 or #7f7f7f: black or white on any colour reaches at least 4.58:1)."""
+    background = brand_color(background)
+    light, dark = contrast(background, "#ffffff"), contrast(background, "#111827")
+    if max(light, dark) >= 4.5:
+        return "#ffffff" if light >= dark else "#111827"
+    return "#ffffff" if light >= contrast(background, "#000000") else "#000000"
+
+
 def brand_palette(value: str | None) -> dict[str, str]:
     """Colours derived from the merchant's one colour, each readable (WCAG AA, 4.5:1):
 
@@ -70,7 +157,7 @@ def brand_palette(value: str | None) -> dict[str, str]:
     more); ink: the colour darkened until links and outlines on white reach 4.5:1.
     """
     accent = brand_color(value)
-    on_accent = "#ffffff" if contrast(accent, "#ffffff") >= contrast(accent, "#111827") else "#111827"
+    on_accent = readable_text_on(accent)
     ink, factor = accent, 1.0
     while contrast(ink, "#ffffff") < 4.5 and factor > 0:
         factor -= 0.05

@@ -1,9 +1,13 @@
-"""The pay button's allowed origins: the merchant setting (Merchant.allowed_origins) and its rules.
+"""The pay button's merchant settings: its allowed origins and the builder's saved options.
 
-Shared by the dashboard (where the merchant edits the list) and the checkout side (the button's
-endpoint and the hosted page's framing rules, payments.checkout.buttons and .guards). An origin is
-a scheme and a host ('https://shop.example.org'): https always; plain http only for localhost, and
-only in test mode.
+Allowed origins (Merchant.allowed_origins) are shared by the dashboard (where the merchant edits
+the list) and the checkout side (the button's endpoint and the hosted page's framing rules,
+payments.checkout.buttons and .guards). An origin is a scheme and a host
+('https://shop.example.org'): https always; plain http only for localhost, and only in test mode.
+
+The snippet builder's options (amount, label, description, language, whether to ask for the
+donor's name and email) are kept per merchant and mode (PayButtonSettings), so that saving the
+allowed websites, or coming back to the page, shows the same button again (issue 12, finding 15).
 """
 
 from __future__ import annotations
@@ -11,11 +15,14 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from merchants.models import Merchant
-from merchants.services.audit import Actor
+from merchants.services.audit import Actor, audit
 from merchants.services.organisations import update_profile
+from payments.models import PayButtonSettings
 
 MAX_ORIGINS = 20
 
@@ -90,3 +97,64 @@ def clean_origins(lines: list[str]) -> list[str]:
 def update_allowed_origins(merchant: Merchant, actor: Actor, origins: list[str]) -> Merchant:
     """The merchant's settings service does the write and the audit entry."""
     return update_profile(merchant, actor, {"allowed_origins": clean_origins(origins)})
+
+
+# --- the builder's saved options ------------------------------------------------------------------
+
+# Each option with its value when nothing was saved yet (amounts in cents): a €10 button that asks
+# for the email address, optionally, so that a receipt can be sent.
+DEFAULT_SETTINGS = {
+    "amount_type": "fixed",
+    "amount": 1000,
+    "min_amount": None,
+    "max_amount": None,
+    "label": "",
+    "description": "",
+    "language": "",
+    "collect_name": PayButtonSettings.Collect.OFF.value,
+    "collect_email": PayButtonSettings.Collect.OPTIONAL.value,
+}
+COLLECT_CHOICES = tuple(PayButtonSettings.Collect.values)
+
+
+def button_settings(merchant: Merchant, is_live: bool) -> dict:
+    """The saved options of this merchant's button in this mode, or the defaults."""
+    row = PayButtonSettings.objects.for_tenant(merchant, is_live).first()
+    if row is None:
+        return dict(DEFAULT_SETTINGS)
+    return {name: getattr(row, name) for name in DEFAULT_SETTINGS}
+
+
+def _normalized(options: dict) -> dict:
+    values = {name: options.get(name, default) for name, default in DEFAULT_SETTINGS.items()}
+    values["amount_type"] = "free" if values["amount_type"] == "free" else "fixed"
+    if values["amount_type"] == "fixed":
+        values["min_amount"] = values["max_amount"] = None
+        values["amount"] = values["amount"] or DEFAULT_SETTINGS["amount"]
+    else:
+        values["amount"] = None
+    for name in ("label", "description", "language"):
+        values[name] = (values[name] or "").strip()
+    for name in ("collect_name", "collect_email"):
+        if values[name] not in COLLECT_CHOICES:
+            values[name] = DEFAULT_SETTINGS[name]
+    return values
+
+
+def save_button_settings(merchant: Merchant, is_live: bool, actor: Actor, options: dict) -> dict:
+    """Keep the builder's options (cleaned by the dashboard's form) for this merchant and mode."""
+    values = _normalized(options)
+    with transaction.atomic():
+        row, created = PayButtonSettings.objects.select_for_update().get_or_create(
+            merchant=merchant, is_live=is_live, defaults=values
+        )
+        changed = sorted(name for name, value in values.items() if getattr(row, name) != value)
+        if created:
+            changed = sorted(values)
+        if changed:
+            for name in changed:
+                setattr(row, name, values[name])
+            row.updated_at = timezone.now()
+            row.save()
+            audit(merchant, actor, "pay_button.updated", obj_type="pay_button", is_live=is_live, fields=changed)
+    return values

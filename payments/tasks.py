@@ -60,6 +60,16 @@ def expire_overdue_disputes():
     return disputes.expire_overdue()
 
 
+@shared_task(name="payments.send_dispute_opened_email", acks_late=True)
+def send_dispute_opened_email(dispute_id: int):
+    return disputes.send_opened_email(dispute_id)
+
+
+@shared_task(name="payments.send_dispute_emails")
+def send_dispute_emails():
+    return disputes.send_due_emails()
+
+
 @shared_task(name="payments.generate_accounting_report")
 def generate_accounting_report(report_id: int):
     report = reports.generate(report_id)

@@ -6,7 +6,9 @@ from pathlib import Path
 from payplug.keyring import generate_key
 
 
-def write_dev_env(path: str) -> None:
+def write_dev_env(path: str, port: int = 8000) -> None:
+    """`port`: where `make run` serves (PORT), the one loopback port test-mode notifications may
+    reach (the platform itself: IPNs to your own routes, the sandbox webhook receiver)."""
     target = Path(path)
     if target.exists():
         return
@@ -18,7 +20,7 @@ def write_dev_env(path: str) -> None:
         "SECURE_HTTPS=0\n"
         "LOG_FORMAT=plain\n"
         "NOTIFICATIONS_ALLOW_PRIVATE_NETWORKS=1\n"
-        "NOTIFICATIONS_ALLOWED_LOOPBACK_PORTS=8000\n"
+        f"NOTIFICATIONS_ALLOWED_LOOPBACK_PORTS={int(port)}\n"
         "EMAIL_URL=consolemail://\n"
     )
     target.chmod(0o600)

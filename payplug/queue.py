@@ -10,7 +10,8 @@ task queued through here has a sweeper (a beat task) that finds the work still t
 and queues it again, so a broker outage delays work but never loses it.
 
 In embedded mode (no broker, CELERY_TASK_ALWAYS_EAGER) the task runs in-process at once; countdowns
-mean nothing there, so `countdown` tasks are skipped in eager mode when `skip_when_eager` is set.
+mean nothing there, so `countdown` tasks are skipped in eager mode when `skip_when_eager` is set:
+the work's sweeper or beat task does it when due, which `make run` runs in-process (payplug.scheduler).
 """
 
 from __future__ import annotations

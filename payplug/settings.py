@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from static/ (dashboard API reference)
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
@@ -108,6 +109,8 @@ TEMPLATES = [
                 "csp.context_processors.nonce",
                 "merchants.context_processors.dashboard",
             ],
+            # `local_datetime` / `local_date` in every template: one date format (payplug.dates).
+            "builtins": ["payplug.templatetags.dates"],
         },
     },
 ]
@@ -189,6 +192,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "payments-confirm-sandbox-payouts": {"task": "payments.confirm_sandbox_payouts", "schedule": 300.0},
     "payments-open-due-chargebacks": {"task": "payments.open_due_chargebacks", "schedule": 30.0},
     "payments-expire-overdue-disputes": {"task": "payments.expire_overdue_disputes", "schedule": 3600.0},
+    # Each dispute's reminder (3 days before its deadline) and lost "dispute opened" emails, once each.
+    "payments-send-dispute-emails": {"task": "payments.send_dispute_emails", "schedule": 900.0},
     "payments-generate-pending-reports": {"task": "payments.generate_pending_reports", "schedule": 120.0},
     # Accounting report files are deleted once their 24 hours are over (the link already refuses them).
     "payments-delete-expired-report-files": {"task": "payments.delete_expired_report_files", "schedule": 600.0},
@@ -263,6 +268,8 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French")), ("it", _("Italian")), ("es", _("Spanish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
+# The platform's date formats, one per language (payplug/formats/<language>/formats.py).
+FORMAT_MODULE_PATH = ["payplug.formats"]
 USE_I18N = True
 USE_TZ = True
 

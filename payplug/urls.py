@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 
 from merchants.views.accounts import set_language
 from payments.checkout import urls as checkout_urls
-from payplug import views
+from payplug import sandbox_webhooks, views
 from payplug.api_views import UnknownRoute
 
 dashboard_patterns = [
@@ -20,6 +20,9 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("metrics", views.metrics, name="metrics"),
+    # make run (DEBUG) only: test-mode webhooks that need no server of your own (payplug/sandbox_webhooks.py).
+    path("sandbox/webhooks/", sandbox_webhooks.receive),
+    path("sandbox/webhooks/failing/", sandbox_webhooks.receive, {"failing": True}),
     # Django's set_language, which also saves a logged-in user's choice (User.preferred_language).
     path("i18n/setlang/", set_language, name="set_language"),
     # The default site is merchants.admin_site.PlatformAdminSite: staff need a verified OTP device.

@@ -1,6 +1,7 @@
 """Liveness, readiness, metrics, and the error pages shared by the dashboard and the API."""
 
 import contextvars
+import functools
 import hmac
 import ipaddress
 import logging
@@ -12,7 +13,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 
@@ -218,10 +219,37 @@ def _is_api(request) -> bool:
     return request.path == "/v1" or request.path.startswith("/v1/")
 
 
+# What shoppers open (hosted checkout, pay button, payment links): no dashboard to go back to.
+SHOPPER_PREFIXES = ("/pay/", "/l/")
+
+
+def _is_shopper(request) -> bool:
+    return request.path.startswith(SHOPPER_PREFIXES)
+
+
 def page_not_found(request, exception=None):
     if _is_api(request):
         return error_response("not_found", "No such resource.", 404)
-    return render(request, "404.html", status=404)
+    return render(request, "404.html", {"shopper": _is_shopper(request)}, status=404)
+
+
+def shopper_not_found(view):
+    """A shopper's page answers a bad address with our own "page not found", even with DEBUG on
+    (`make run`), where Django's would list the URL patterns (issue 12, finding 21)."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except Http404:
+            return page_not_found(request)
+
+    return wrapped
+
+
+def public_not_found(request, *args, **kwargs):
+    """The last route under /pay/ and /l/: an address that matches nothing else."""
+    return page_not_found(request)
 
 
 def server_error(request):

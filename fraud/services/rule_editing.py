@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -25,10 +26,14 @@ def _materialise_defaults(merchant, is_live: bool) -> None:
 
 
 def add_rule(merchant, is_live: bool, source: str, description: str = "") -> Rule:
-    """Validate then append a rule. Raises django ValidationError naming the problem."""
+    """Validate then append a rule. Raises django ValidationError naming the problem: a rule that
+    does not parse, or one with a threshold no payment can reach (fraud.rules.never_true)."""
     with transaction.atomic():
         rule = Rule(merchant=merchant, is_live=is_live, source=source.strip(), description=description)
         rule.clean()
+        problems = rule_language.never_true(rule_language.parse(rule.source))
+        if problems:
+            raise ValidationError({"source": [str(problem) for problem in problems]})
         _materialise_defaults(merchant, is_live)
         last = Rule.objects.for_tenant(merchant, is_live).order_by("-position").first()
         rule.position = (last.position if last else 0) + 10

@@ -15,6 +15,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.cache import cache
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device
@@ -23,6 +24,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from merchants import validators
 from merchants.models import Merchant, User
+from payplug import dates
 
 PASSWORD_RESET_COOLDOWN_SECONDS = 120
 INVALID_CODE = _("This code is not valid. Check the time on your phone and try the next code.")
@@ -264,6 +266,13 @@ class OrganisationProfileForm(forms.Form):
             "What shoppers see on their bank statement: 5 to 22 Latin letters, digits, spaces, dots or hyphens."
         ),
     )
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=dates.time_zone_choices,
+        initial=dates.DEFAULT_TIME_ZONE,
+        required=False,
+        help_text=_("Every date of the dashboard, its exports and its emails is shown in this time zone."),
+    )
 
     FIELDS = (
         "name",
@@ -275,6 +284,7 @@ class OrganisationProfileForm(forms.Form):
         "website",
         "support_email",
         "statement_descriptor",
+        "time_zone",
     )
 
     @classmethod
@@ -297,6 +307,9 @@ class OrganisationProfileForm(forms.Form):
 
     def clean_statement_descriptor(self) -> str:
         return validators.clean_statement_descriptor(self.cleaned_data["statement_descriptor"])
+
+    def clean_time_zone(self) -> str:
+        return self.cleaned_data["time_zone"] or dates.DEFAULT_TIME_ZONE
 
     def clean(self):
         cleaned = super().clean()
@@ -331,6 +344,17 @@ class OrganisationProfileForm(forms.Form):
         return changes
 
 
+class LogoInput(forms.ClearableFileInput):
+    """The logo field: a preview of the current logo, a file input and a labelled "Remove the logo"
+    checkbox (templates/widgets/logo_input.html), instead of Django's "Currently: … Clear Change:"."""
+
+    template_name = "widgets/logo_input.html"
+
+    def render(self, name, value, attrs=None, renderer=None):
+        # The project's template engine (templates/ and the i18n tags), not the form renderer's.
+        return render_to_string(self.template_name, self.get_context(name, value, attrs))  # a SafeString
+
+
 class BrandingForm(forms.Form):
     brand_name = forms.CharField(
         label=_("Name shown to shoppers"),
@@ -348,8 +372,8 @@ class BrandingForm(forms.Form):
     logo = forms.ImageField(
         label=_("Logo"),
         required=False,
-        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"}),
-        help_text=_("PNG or JPEG, 512 KB at most."),
+        widget=LogoInput(attrs={"accept": "image/png,image/jpeg"}),
+        help_text=_("PNG or JPEG, 512 KB and 4096 by 4096 pixels at most."),
     )
 
     def clean_brand_name(self) -> str:

@@ -6,18 +6,24 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from merchants import home as home_registry
 from merchants.decorators import dashboard_view
 from merchants.middleware import SESSION_LIVE, SESSION_MERCHANT
 
 
 @dashboard_view()
 def home(request):
+    """The activation checklist, then what the apps above registered (merchants.home): what needs
+    attention, the figures, the balance; each for this organisation and mode, as the role allows."""
     merchant = request.dashboard.merchant
     context = {
         "merchant": merchant,
-        "missing_fields": merchant.missing_profile_fields(),
-        "admins_without_2fa": merchant.admins_without_two_factor(),
+        "attention": home_registry.attention(request.dashboard),
+        "panels": home_registry.panels(request.dashboard),
     }
+    if not merchant.live_enabled:
+        context["missing_fields"] = merchant.missing_profile_fields()
+        context["admins_without_2fa"] = merchant.admins_without_two_factor()
     return render(request, "dashboard/home.html", context)
 
 

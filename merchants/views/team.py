@@ -27,7 +27,7 @@ from merchants.middleware import SESSION_LIVE, SESSION_MERCHANT
 from merchants.models import ApiKey, AuditLog, Invitation, Membership
 from merchants.roles import MANAGE_KEYS, MANAGE_TEAM, VIEW_AUDIT, VIEW_DEVELOPERS, VIEW_TEAM, assignable_roles
 from merchants.services import team as team_services  # the module; `team` below is this page's view
-from merchants.services.audit import Actor
+from merchants.services.audit import Actor, describe
 from merchants.services.errors import MerchantError
 from merchants.services.keys import create_api_key, revoke_api_key, roll_api_key
 
@@ -305,4 +305,6 @@ def audit_log(request):
     if form.is_valid() and form.cleaned_data["action"]:
         entries = entries.filter(action__startswith=form.cleaned_data["action"].strip())
     page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    for entry in page.object_list:
+        entry.shown = describe(entry)
     return render(request, "dashboard/audit.html", {"form": form, "page": page})

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from notifications import registry, signing, transport
 from notifications.models import (
@@ -326,6 +327,87 @@ def _payment_of(event: Event) -> str | None:
     if event.object_type == "refund":
         return (event.payload or {}).get("payment_id")
     return None
+
+
+# --- what the delivery log says -------------------------------------------------------------------
+
+# An attempt's `error` keeps the technical detail for operators (admin, logs); the dashboard says
+# what happened in the merchant's words, by the kind of error, first match wins.
+ERROR_KINDS: list[tuple[str, tuple[str, ...]]] = [
+    ("interrupted", ("interrupted:",)),
+    ("endpoint_disabled", ("endpoint disabled",)),
+    ("nothing_to_send", ("nothing to send",)),
+    ("email", ("email not sent",)),
+    ("dns", ("name resolution", "nameresolutionerror", "name or service not known", "nodename nor servname",
+             "getaddrinfo", "no address", "temporary failure in name resolution")),
+    ("blocked_address", ("private address", "loopback address", "link-local", "metadata address",
+                         "reserved address", "non-public address", "multicast")),
+    ("invalid_url", ("https is required", "invalid url", "only http and https", "credentials in the url",
+                     "has no host")),
+    ("timeout", ("timeout", "timed out")),
+    ("tls", ("sslerror", "ssl:", "certificate", "tlsv1", "wrong version number")),
+    ("connection_refused", ("connection refused", "errno 111", "connectionrefusederror", "winerror 10061")),
+    ("connection_closed", ("connection aborted", "connection reset", "remotedisconnected", "remote end closed",
+                           "broken pipe", "errno 104")),
+    ("unreachable", ("network is unreachable", "no route to host", "errno 101", "errno 113")),
+]  # fmt: skip
+
+
+def error_kind(error: str) -> str:
+    """The kind of a recorded attempt error ("timeout", "tls", ...), "other" when unknown."""
+    lowered = (error or "").lower()
+    for kind, needles in ERROR_KINDS:
+        if any(needle in lowered for needle in needles):
+            return kind
+    return "other"
+
+
+def _error_messages() -> dict[str, str]:
+    return {
+        "interrupted": _("The attempt was interrupted before it finished (our worker stopped). It is tried again."),
+        "endpoint_disabled": _("The endpoint is disabled: nothing was sent. Enable it to receive events again."),
+        "nothing_to_send": _("There was nothing to send for this event."),
+        "email": _("The email could not be sent: our mail server did not accept it. It is tried again."),
+        "dns": _("The server name could not be found (DNS). Check the spelling of the address."),
+        "blocked_address": _(
+            "The address points to a private or reserved network, where we never send notifications. "
+            "Use a public address."
+        ),
+        "invalid_url": _("The address cannot receive notifications: use a full https:// address."),
+        "timeout": _("Your server did not answer in time (10 seconds). Answer quickly, then do the work."),
+        "tls": _("The secure connection failed: check your server's TLS (HTTPS) certificate."),
+        "connection_refused": _("Your server refused the connection: nothing is listening at this address and port."),
+        "connection_closed": _("Your server closed the connection without answering."),
+        "unreachable": _("Your server could not be reached from our network."),
+        "other": _("The notification could not be delivered."),
+    }
+
+
+def _http_message(status: int) -> str:
+    if 300 <= status < 400:
+        return _(
+            "Your server answered with a redirect (HTTP %(status)s). Redirects are not followed: use the final address."
+        ) % {"status": status}
+    if status in (401, 403):
+        return _("Your server refused the request (HTTP %(status)s). Check that it accepts our notifications.") % {
+            "status": status
+        }
+    if status == 404:
+        return _("The address was not found on your server (HTTP 404).")
+    if 400 <= status < 500:
+        return _("Your server rejected the notification (HTTP %(status)s).") % {"status": status}
+    return _("Your server had an error (HTTP %(status)s).") % {"status": status}
+
+
+def attempt_message(attempt: DeliveryAttempt) -> str:
+    """What went wrong with one attempt, in the merchant's words ("" for a success)."""
+    if attempt.succeeded or 200 <= (attempt.status_code or 0) < 300:
+        return ""
+    if attempt.error:
+        return _error_messages()[error_kind(attempt.error)]
+    if attempt.status_code:
+        return _http_message(attempt.status_code)
+    return _error_messages()["other"]
 
 
 # --- the dashboard's "resend" ----------------------------------------------------------------------

@@ -88,6 +88,47 @@ def _admin_emails(merchant_id: int) -> list[tuple[str, str]]:
     return [(m.user.email, m.user.preferred_language) for m in memberships]
 
 
+# Topics a member receives until they choose their own (no subscription for that organisation and
+# mode yet): owners and admins hear of every dispute, since a dispute left unanswered is lost.
+DEFAULT_TOPICS = {Membership.Role.OWNER: [Topic.DISPUTES], Membership.Role.ADMIN: [Topic.DISPUTES]}
+
+
+def default_topics(role: str | None) -> list[str]:
+    return [str(topic) for topic in DEFAULT_TOPICS.get(role, [])]
+
+
+def topic_recipients(merchant_id: int, is_live: bool, topic: str) -> list[tuple[str, str]]:
+    """(email, language) of the active members who get `topic` emails about this organisation and
+    mode: those who chose it, and those who never chose and whose role has it by default."""
+    chosen = dict(
+        EmailSubscription.objects.filter(merchant_id=merchant_id, is_live=is_live).values_list("user_id", "topics")
+    )
+    memberships = Membership.objects.filter(merchant_id=merchant_id, user__is_active=True).select_related("user")
+    recipients = []
+    for membership in memberships.order_by("created_at", "pk"):
+        topics = chosen.get(membership.user_id)
+        if topic in (default_topics(membership.role) if topics is None else topics):
+            recipients.append((membership.user.email, membership.user.preferred_language))
+    return recipients
+
+
+def email_members(merchant_id: int, is_live: bool, topic: str, template: str, context: dict) -> tuple[int, int]:
+    """Send `template` to every member who gets `topic` emails, each in their own language (a caller
+    in a higher app passes plain data: notifications imports none of it). Returns (sent, recipients):
+    a failed send is logged and does not stop the others."""
+    context = {"is_live": is_live, "settings_link": _link("dashboard:notification_settings"), **context}
+    recipients = topic_recipients(merchant_id, is_live, topic)
+    sent = 0
+    for email, language in recipients:
+        try:
+            _send(template, context, [email], language)
+        except (smtplib.SMTPException, OSError):
+            logger.exception("%s email of merchant %s not sent to a member", template, merchant_id)
+            continue
+        sent += 1
+    return sent, len(recipients)
+
+
 def email_endpoint_disabled(endpoint: WebhookEndpoint) -> None:
     """Tell the merchant's owners and admins that a failing endpoint was disabled."""
     context = {

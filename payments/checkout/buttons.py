@@ -11,6 +11,12 @@ hosted page (lightbox, or a redirect on small screens). It is not the secret-key
   dashboard's live preview);
 * each creation counts against a per-address rate limit.
 
+The button may ask for the payer's name and email address (data-name, data-email: optional or
+required). The body then carries `first_name`, `last_name`, `email` and `required` (the fields the
+button made mandatory): a malformed email, or a required field left out, is a 400
+(`invalid_email`, `invalid_name`) in the shopper's language and nothing is created; given ones go
+into the payment's billing, so the receipt is sent to that address (issue 12, finding 15).
+
 The key is in the path so that the preflight, which carries no body, can be checked too.
 """
 
@@ -18,7 +24,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.http import HttpResponse, JsonResponse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
@@ -32,6 +41,8 @@ from payplug.client import client_ip
 
 MAX_BODY_BYTES = 4096
 PREFLIGHT_MAX_AGE = 600
+MAX_NAME_LENGTH = 100
+MAX_EMAIL_LENGTH = 254
 
 
 # --- allowed origins ----------------------------------------------------------------------------------
@@ -99,6 +110,44 @@ def _return_url(value, origin: str) -> str | None:
     return value
 
 
+class PayerRefused(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def _text(value) -> str | None:
+    """A stripped string, '' when absent; None when it is not a string at all."""
+    if value is None:
+        return ""
+    return value.strip() if isinstance(value, str) else None
+
+
+def _payer(data: dict) -> dict:
+    """The payer's name and email from the body, checked; raises PayerRefused (translated in the
+    active language)."""
+    required = data.get("required")
+    required = {name for name in required if isinstance(name, str)} if isinstance(required, list) else set()
+    first, last, email = _text(data.get("first_name")), _text(data.get("last_name")), _text(data.get("email"))
+    if first is None or last is None or len(first) > MAX_NAME_LENGTH or len(last) > MAX_NAME_LENGTH:
+        raise PayerRefused("invalid_name", _("Enter your first and last name (100 characters at most each)."))
+    if "name" in required and not (first and last):
+        raise PayerRefused("invalid_name", _("Enter your first and last name."))
+    if email is None or (not email and "email" in required):
+        raise PayerRefused("invalid_email", _("Enter your email address: your receipt is sent to it."))
+    if email:
+        try:
+            if len(email) > MAX_EMAIL_LENGTH:
+                raise ValidationError("too long")
+            validate_email(email)
+        except ValidationError:
+            raise PayerRefused("invalid_email", _("Enter a valid email address.")) from None
+        local, _at, domain = email.rpartition("@")
+        email = f"{local}@{domain.lower()}"
+    payer = {"first_name": first, "last_name": last, "email": email}
+    return {name: value for name, value in payer.items() if value}
+
+
 @csrf_exempt  # cross-origin by design: the publishable key and the Origin are the checks
 def create_session(request, key):
     origin = request.headers.get("Origin", "")
@@ -142,11 +191,16 @@ def create_session(request, key):
     asked = data.get("language") if isinstance(data.get("language"), str) else ""
     asked = asked.strip().lower()[:2] if asked.strip().lower()[:2] in display.SHOPPER_LANGUAGES else ""
     language = display.shopper_language(request, asked)  # else the language of the shopper's browser
+    try:
+        with translation.override(language):
+            payer = _payer(data)
+    except PayerRefused as refusal:
+        return _error(refusal.code, refusal.message, 400, origin)
     description = data.get("description") if isinstance(data.get("description"), str) else ""
     return_url = _return_url(data.get("return_url"), origin)
     new = services.NewPayment(
         amount=amount,
-        billing={"language": asked or None},
+        billing={"language": asked or None, **payer},
         return_url=return_url,
         cancel_url=return_url,
         description=description.strip()[:255] or None,

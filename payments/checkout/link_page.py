@@ -20,6 +20,7 @@ from payments.checkout.page import brand_css_url
 from payments.errors import MerchantUnavailable, PaymentError
 from payments.models import PaymentLink
 from payplug.client import client_ip
+from payplug.views import shopper_not_found
 
 
 def _countries(language: str) -> list[tuple[str, str]]:
@@ -114,13 +115,13 @@ class LinkForm(forms.Form):
         if unit:
             low, high = links.merchant_bounds(self.link.merchant)
             if not low <= unit * quantity <= high:
-                raise forms.ValidationError(
-                    _("The total must be between %(min)s and %(max)s.")
-                    % {
-                        "min": amounts.format_amount(low, "EUR", self.language),
-                        "max": amounts.format_amount(high, "EUR", self.language),
-                    }
-                )
+                message = _("The total must be between %(min)s and %(max)s.") % {
+                    "min": amounts.format_amount(low, "EUR", self.language),
+                    "max": amounts.format_amount(high, "EUR", self.language),
+                }
+                # Next to what the shopper can change (shown without JavaScript too).
+                where = next((name for name in ("quantity", "amount") if name in self.fields), None)
+                self.add_error(where, message)
         return data
 
     def describe_errors(self):
@@ -156,6 +157,7 @@ def _unavailable(request, context):
     return response
 
 
+@shopper_not_found
 @never_cache
 @require_http_methods(["GET", "POST"])
 def page(request, slug):

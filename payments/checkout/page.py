@@ -3,8 +3,11 @@
 static/js/checkout.js only enhances it (formatting, brand, the same checks before sending,
 double-submission guard). The full number and the security code exist only in this request: the
 form hands them to payments.services.submit_card as a CardData, which vaults the number and
-passes both to the acquirer. Nothing here logs or stores them, and the page never renders them
-back (a form with errors asks for them again).
+passes both to the acquirer. Nothing here logs or stores them (and error reports hide them:
+sensitive_post_parameters), and the page never renders them back. When only another field was
+wrong, a valid number is kept in the vault and the form shows its last four digits with a signed
+reference bound to the payment, so that a shopper who mistyped the code does not type the number
+again (KeptCard; unused kept numbers are deleted by services.expire_due).
 
 Every answer is in the shopper's language (billing language, else the browser's), carries the
 merchant's branding through a per-merchant stylesheet (no inline style: strict CSP), and may be
@@ -14,8 +17,10 @@ framed only by the merchant's allowed origins, for pay-button payments (the ligh
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 from django import forms
+from django.core import signing
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -23,17 +28,22 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
 from merchants.models import Merchant
-from payments import amounts, cards, display, services
+from payments import amounts, cards, display, services, vault
 from payments.acquirers.base import CardData
 from payments.checkout import guards
 from payments.errors import MerchantUnavailable, PaymentError
 from payments.models import MAX_FAILED_ATTEMPTS, Card, Payment, PaymentAttempt
 from payplug.client import client_ip
+from payplug.views import shopper_not_found
 
 SUPPORTED_LANGUAGES = display.SHOPPER_LANGUAGES
+# How long a card number kept for the shopper's next try is usable (services.KEPT_CARD_LIFETIME
+# deletes it later if unused).
+KEPT_CARD_USABLE = 15 * 60
 WAIT_FOR_DECISION_SECONDS = 3.0
 # The result page sends the shopper back to the shop after this long (spec §13: meta refresh).
 RETURN_DELAY_SECONDS = {"success": 5, "failed": 10, "confirming": 10, "retry": 120}
@@ -48,20 +58,42 @@ FAILURE_TEXTS = {
     "timeout": _("The payment was not completed in time."),
     "aborted": _("The payment was cancelled by the merchant."),
 }
-# The sandbox's (and acquirers') reasons for a decline, as the shopper reads them (sandbox-cards.md).
-DECLINE_REASONS = {
-    "insufficient funds": _("The card has insufficient funds."),
-    "lost or stolen": _("The card was reported lost or stolen."),
-    "expired card": _("The card has expired."),
-    "incorrect cvc": _("The security code is incorrect."),
-}
+# The sandbox's (and acquirers') reasons for a decline, as the shopper reads them (sandbox-cards.md),
+# and the form field the reason is about (shown next to it when the form is offered again), if any.
+# Fragments of failure_message, lower-cased: the sandbox's and the HTTP acquirer's English texts.
+DECLINE_REASONS = [
+    ("insufficient funds", _("The card has insufficient funds."), None),
+    ("lost or stolen", _("The card was reported lost or stolen."), None),
+    ("security code", _("The security code is incorrect."), "cvc"),
+    ("incorrect cvc", _("The security code is incorrect."), "cvc"),
+    ("expiry date is incorrect", _("The expiry date is incorrect."), "expiry"),
+    ("has expired", _("The card has expired."), "expiry"),
+    ("expired card", _("The card has expired."), "expiry"),
+]
+# Failure codes about one field of the form.
+FAILURE_FIELDS = {"incorrect_number": "number"}
 
 
-class CardNumberInput(forms.TextInput):
-    """Never rendered back: a form with errors asks for the number again (it is not kept anywhere)."""
+class SecretInput(forms.TextInput):
+    """Never rendered back: a form with errors asks for the security code again."""
 
     def format_value(self, value):
         return None
+
+
+class CardNumberInput(SecretInput):
+    """Never rendered back either: a valid number the shopper must not type again is kept in the
+    vault, and the form shows only its last four digits (KeptCard)."""
+
+
+@dataclass(frozen=True)
+class KeptCard:
+    """A valid card number kept in the vault while the shopper corrects another field: the form
+    carries only a signed reference to it, bound to this payment, for KEPT_CARD_USABLE."""
+
+    vault_token: str
+    brand: str
+    last4: str
 
 
 class CardForm(forms.Form):
@@ -96,8 +128,8 @@ class CardForm(forms.Form):
     cvc = forms.CharField(
         label=_("Security code"),
         max_length=4,
-        help_text=_("3 digits on the back of the card (4 on the front for American Express)."),
-        widget=CardNumberInput(
+        help_text=_("The 3 digits on the back of the card."),
+        widget=SecretInput(
             attrs={
                 "autocomplete": "cc-csc",
                 "inputmode": "numeric",
@@ -108,8 +140,11 @@ class CardForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, allow_save_card=False, **kwargs):
+    def __init__(self, *args, allow_save_card=False, kept: KeptCard | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.kept = None
+        if kept is not None:
+            self.keep(kept)
         if allow_save_card:
             self.fields["save_card"] = forms.BooleanField(
                 label=_("Remember this card for my next payments"), required=False
@@ -122,6 +157,8 @@ class CardForm(forms.Form):
 
     def clean_number(self):
         number = cards.normalize_number(self.cleaned_data["number"])
+        if not number and self.kept is not None:
+            return None  # the kept card's (CardForm.card)
         if cards.number_error(number):
             raise forms.ValidationError(_("This card number is not valid."))
         return number
@@ -137,9 +174,35 @@ class CardForm(forms.Form):
     def clean(self):
         data = super().clean()
         number, cvc = data.get("number"), data.get("cvc")
-        if number and cvc is not None and not cards.valid_cvc(cvc.strip(), cards.detect_brand(number)):
-            self.add_error("cvc", _("Enter the 3 or 4 digit security code."))
+        if cvc is None:  # missing: "This field is required." already
+            return data
+        # Checked even when the number is wrong: every mistake is reported at once.
+        if not number and self.kept is not None and "number" not in self.errors:
+            number = None
+            brand = self.kept.brand
+        else:
+            brand = cards.detect_brand(number) if number else None
+        if not cards.valid_cvc(cvc.strip(), brand if (number or brand) else cards.ANY_BRAND):
+            if cards.cvc_length(brand) == 4:
+                message = _("The security code is not valid: enter 4 digits.")
+            else:
+                message = _("The security code is not valid: enter 3 digits.")
+            self.add_error("cvc", message)
         return data
+
+    def keep(self, kept: KeptCard) -> None:
+        """Offer the kept card: an empty number means that card (pay.html says so)."""
+        self.kept = kept
+        number = self.fields["number"]
+        number.required = False
+        number.widget.attrs.pop("required", None)
+        number.widget.attrs["aria-describedby"] = "id_number_kept"
+
+    def valid_number(self) -> str | None:
+        """The number typed, when the form found it valid (another field was wrong)."""
+        if not self.is_bound or "number" in self.errors:
+            return None
+        return self.cleaned_data.get("number") or None
 
     def describe_errors(self):
         """Point each invalid input at its message (screen readers read it with the label)."""
@@ -153,10 +216,10 @@ class CardForm(forms.Form):
             attrs["aria-describedby"] = " ".join(described)
             attrs["aria-invalid"] = "true"
 
-    def card(self) -> CardData:
+    def card(self, kept_number: str | None = None) -> CardData:
         month, year = self.cleaned_data["expiry"]
         return CardData(
-            number=self.cleaned_data["number"],
+            number=self.cleaned_data["number"] or kept_number,
             exp_month=month,
             exp_year=year,
             cvc=self.cleaned_data["cvc"].strip(),
@@ -165,6 +228,11 @@ class CardForm(forms.Form):
 
 
 # --- helpers ----------------------------------------------------------------------------------------
+
+
+def accepted_logos() -> list[tuple[str, str]]:
+    """(brand, static path) of the accepted-card logos shown by the card number."""
+    return [(brand, f"img/cards/{brand.lower()}.svg") for brand in cards.ACCEPTED_BRANDS]
 
 
 def _payment(token: str) -> Payment:
@@ -178,16 +246,31 @@ def _language(request, payment) -> str:
     return display.shopper_language(request, (payment.billing or {}).get("language"), payment.shopper_language)
 
 
+def _decline_reason(payment):
+    if payment.failure_code != "card_declined":
+        return None
+    message = (payment.failure_message or "").lower()
+    return next((reason for reason in DECLINE_REASONS if reason[0] in message), None)
+
+
 def failure_text(payment) -> str | None:
     if not payment.failure_code:
         return None
-    if payment.failure_code == "card_declined":
-        message = (payment.failure_message or "").lower()
-        for fragment, text in DECLINE_REASONS.items():
-            if fragment in message:
-                return str(text)
+    reason = _decline_reason(payment)
+    if reason:
+        return str(reason[1])
     text = FAILURE_TEXTS.get(payment.failure_code)
     return str(text) if text else str(FAILURE_TEXTS["processing_error"])
+
+
+def failure_field(payment) -> str | None:
+    """The form field the last failure is about (the security code, the expiry date...), if any."""
+    if not payment.failure_code:
+        return None
+    reason = _decline_reason(payment)
+    if reason:
+        return reason[2]
+    return FAILURE_FIELDS.get(payment.failure_code)
 
 
 def brand_css_url(merchant) -> str:
@@ -268,8 +351,10 @@ def _too_many(request, payment, retry_after):
 # --- views ------------------------------------------------------------------------------------------
 
 
+@shopper_not_found
 @csrf_exempt  # the page's own token (guards.form_token): it must work in a cross-site iframe too
 @never_cache
+@sensitive_post_parameters("number", "cvc")
 @require_http_methods(["GET", "POST"])
 def pay(request, token):
     payment = _payment(token)
@@ -285,7 +370,7 @@ def pay(request, token):
         return unavailable
     offered = saved_cards(payment)
     form = CardForm(allow_save_card=payment.allow_save_card)
-    status, card_error = 200, None
+    status, card_error, kept_reference = 200, None, ""
     if request.method == "POST":
         if not guards.form_is_genuine(request, payment):
             return _render(request, payment, "checkout/stale.html", status=403)
@@ -298,19 +383,32 @@ def pay(request, token):
                 return _attempt(token, lambda: services.pay_with_saved_card(payment, chosen, shopper_present=True))
             card_error, status = _("This saved card can no longer be used. Enter a card below."), 400
         else:
-            form = CardForm(request.POST, allow_save_card=payment.allow_save_card)
+            kept, kept_reference = _kept_card(request, payment)
+            form = CardForm(request.POST, allow_save_card=payment.allow_save_card, kept=kept)
             if form.is_valid():
-                return _attempt(
+                card = form.card(_reveal_kept(payment, kept) if form.cleaned_data["number"] is None else None)
+                response = _attempt(
                     token,
                     lambda: services.submit_card(
                         payment.pk,
-                        form.card(),
+                        card,
                         save_card=form.cleaned_data.get("save_card", False),
                         shopper_ip=client_ip(request),
                     ),
                 )
+                if kept is not None:  # used (the attempt vaulted the number again) or replaced
+                    vault.discard_unreferenced(kept.vault_token)
+                return response
             form.describe_errors()
+            number = form.valid_number()
+            if number:  # the shopper must not type it again: kept in the vault, never shown back
+                if kept is not None:
+                    vault.discard_unreferenced(kept.vault_token)
+                kept, kept_reference = _keep_card(payment, number)
+                form.keep(kept)
             status = 400
+    if request.method == "GET":
+        _point_at_failure(form, payment)
     return _render(
         request,
         payment,
@@ -321,9 +419,54 @@ def pay(request, token):
             "card_error": card_error,
             "failure_text": failure_text(payment),
             "attempts_left": max(0, MAX_FAILED_ATTEMPTS - payment.failed_attempts),
+            "card_logos": accepted_logos(),
+            "kept_card": form.kept,
+            "kept_card_reference": kept_reference if request.method == "POST" else "",
         },
         status=status,
     )
+
+
+def _kept_salt(payment) -> str:
+    return f"checkout.kept-card:{payment.hosted_token}"
+
+
+def _keep_card(payment, number: str) -> tuple[KeptCard, str]:
+    entry = vault.store(payment.merchant, number)
+    kept = KeptCard(vault_token=entry.token, brand=cards.detect_brand(number) or "", last4=number[-4:])
+    reference = signing.dumps({"v": kept.vault_token, "b": kept.brand, "l": kept.last4}, salt=_kept_salt(payment))
+    return kept, reference
+
+
+def _kept_card(request, payment) -> tuple[KeptCard | None, str]:
+    """The kept card this form refers to: signed for this payment, recent, and still in the vault."""
+    reference = request.POST.get("kept_card", "")
+    if not reference:
+        return None, ""
+    try:
+        data = signing.loads(reference, salt=_kept_salt(payment), max_age=KEPT_CARD_USABLE)
+    except signing.BadSignature:  # expired included
+        return None, ""
+    if vault.find_unreferenced(payment.merchant, str(data.get("v", ""))) is None:
+        return None, ""
+    return KeptCard(vault_token=data["v"], brand=str(data.get("b", "")), last4=str(data.get("l", ""))), reference
+
+
+def _reveal_kept(payment, kept: KeptCard) -> str:
+    entry = vault.find_unreferenced(payment.merchant, kept.vault_token)
+    if entry is None:  # used meanwhile by another tab: nothing to charge it with
+        raise Http404
+    return vault.reveal(entry)
+
+
+def _point_at_failure(form, payment):
+    """After a refusal about one field (a wrong security code...), its message goes next to it."""
+    field = failure_field(payment)
+    if field in form.fields:
+        form.full_clean()  # an unbound form: no error, nothing cleaned
+        form.cleaned_data = {}
+        form.add_error(field, failure_text(payment))
+        form.describe_errors()
 
 
 def _attempt(token, start):
@@ -339,6 +482,7 @@ def _attempt(token, start):
     return _see_other(reverse("checkout:result", args=[token]))
 
 
+@shopper_not_found
 @csrf_exempt
 @never_cache
 @require_http_methods(["GET", "POST"])
@@ -391,6 +535,7 @@ def outcome_state(payment) -> str:
     return "failed"
 
 
+@shopper_not_found
 @never_cache
 @require_GET
 def result(request, token):
@@ -426,6 +571,7 @@ def result(request, token):
     )
 
 
+@shopper_not_found
 @require_GET
 def brand_css(request, merchant_id):
     """The merchant's colours as CSS variables: branding without any inline style (strict CSP)."""

@@ -3,6 +3,16 @@
 Links: list with their payments and totals, create, edit, deactivate, share URL and QR code
 (SVG and PNG, made by segno). Pay button: the snippet to paste, with a live preview, and the
 origins allowed to use it (a merchant setting: MANAGE_SETTINGS).
+
+Both builders (a link, a button) offer the fields of the chosen amount type only: fields that do
+not apply are dropped from the submitted data before validation (so they are neither checked nor
+kept), the templates group them in fieldsets that say which type they are for, and
+static/js/conditional_fields.js hides the ones that do not apply (issue 12, finding 21).
+
+The button's options are kept per merchant and mode (payments.paybutton.save_button_settings):
+saving the allowed websites carries the options shown in the snippet along (hidden `carry-`
+fields, kept up to date by static/js/paybutton_preview.js), so nothing goes back to a default
+(issue 12, finding 15).
 """
 
 from __future__ import annotations
@@ -27,7 +37,7 @@ from merchants import roles
 from merchants.decorators import dashboard_view
 from merchants.models import ApiKey
 from merchants.services.audit import Actor
-from payments import amounts, links
+from payments import amounts, display, links
 from payments import paybutton as pay_button  # the module; `paybutton` below is this page's view
 from payments.amounts import format_money
 from payments.models import PaymentLink
@@ -70,7 +80,27 @@ class AmountField(forms.CharField):
         return cents
 
 
-class PaymentLinkForm(forms.Form):
+class ApplicableFieldsForm(forms.Form):
+    """A form whose submitted data loses, before validation, the fields that do not apply."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.is_bound:
+            data = self.data.copy()
+            for name in self.inapplicable():
+                data.pop(self.add_prefix(name), None)
+            self.data = data
+
+    def submitted(self, name):
+        return self.fields[name].widget.value_from_datadict(self.data, self.files, self.add_prefix(name))
+
+    def inapplicable(self) -> list[str]:
+        if self.submitted("amount_type") == "free":
+            return ["amount"]
+        return ["min_amount", "max_amount"]
+
+
+class PaymentLinkForm(ApplicableFieldsForm):
     description = forms.CharField(
         label=gettext_lazy("What is the payment for?"),
         max_length=255,
@@ -108,6 +138,12 @@ class PaymentLinkForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.merchant = merchant
         self.is_live = is_live
+
+    def inapplicable(self) -> list[str]:
+        names = super().inapplicable()
+        if not self.submitted("ask_quantity"):
+            names.append("max_quantity")
+        return names
 
     @classmethod
     def initial_for(cls, link: PaymentLink) -> dict:
@@ -274,7 +310,14 @@ def link_qr(request, link_id, kind):
 # --- the pay button ---------------------------------------------------------------------------------
 
 
-class ButtonForm(forms.Form):
+COLLECT_CHOICES = [
+    ("off", gettext_lazy("Do not ask")),
+    ("optional", gettext_lazy("Ask, optional")),
+    ("required", gettext_lazy("Ask, required")),
+]
+
+
+class ButtonForm(ApplicableFieldsForm):
     amount_type = forms.ChoiceField(
         label=gettext_lazy("Amount"),
         choices=[
@@ -283,6 +326,7 @@ class ButtonForm(forms.Form):
         ],
         widget=forms.RadioSelect,
         initial="fixed",
+        required=False,
     )
     amount = AmountField(label=gettext_lazy("Fixed amount (€)"), required=False, initial="10", max_length=16)
     min_amount = AmountField(label=gettext_lazy("Minimum (€)"), required=False, max_length=16)
@@ -290,9 +334,62 @@ class ButtonForm(forms.Form):
     label = forms.CharField(label=gettext_lazy("Button text (optional)"), max_length=40, required=False)
     description = forms.CharField(label=gettext_lazy("Description (optional)"), max_length=255, required=False)
     language = forms.ChoiceField(label=gettext_lazy("Language"), choices=LANGUAGE_CHOICES, required=False)
+    collect_name = forms.ChoiceField(
+        label=gettext_lazy("Ask for the payer's name"), choices=COLLECT_CHOICES, required=False, initial="off"
+    )
+    collect_email = forms.ChoiceField(
+        label=gettext_lazy("Ask for the payer's email address (to send the receipt)"),
+        choices=COLLECT_CHOICES,
+        required=False,
+        initial="optional",
+    )
+
+    @staticmethod
+    def initial_for(options: dict) -> dict:
+        """The form's initial values (euros as typed) from saved options (cents)."""
+
+        def euros(cents):
+            return amounts.amount_for_input(cents) if cents else ""
+
+        return {
+            **options,
+            "amount": euros(options.get("amount")),
+            "min_amount": euros(options.get("min_amount")),
+            "max_amount": euros(options.get("max_amount")),
+        }
+
+    def clean(self):
+        data = super().clean()
+        if data.get("amount_type") != "free":
+            data["amount_type"] = "fixed"
+        low, high = data.get("min_amount"), data.get("max_amount")
+        if data["amount_type"] == "free" and low and high and low > high:
+            self.add_error("max_amount", _("The maximum must not be below the minimum."))
+        for name in ("collect_name", "collect_email"):
+            data[name] = data.get(name) or "off"
+        return data
+
+    def options(self) -> dict:
+        """The cleaned options, amounts in cents (what payments.paybutton keeps)."""
+        data = self.cleaned_data
+        free = data["amount_type"] == "free"
+        return {
+            "amount_type": data["amount_type"],
+            "amount": None if free else data.get("amount") or 1000,
+            "min_amount": data.get("min_amount") if free else None,
+            "max_amount": data.get("max_amount") if free else None,
+            "label": data.get("label") or "",
+            "description": data.get("description") or "",
+            "language": data.get("language") or "",
+            "collect_name": data["collect_name"],
+            "collect_email": data["collect_email"],
+        }
 
 
-def button_attributes(key: str, data: dict) -> list[tuple[str, str]]:
+CARRY = "carry"  # prefix of the button's options carried by the origins form
+
+
+def button_attributes(key: str, data: dict, palette: dict | None = None) -> list[tuple[str, str]]:
     """The data- attributes of the snippet, in a stable order."""
     attributes = [("data-key", key)]
     if data.get("amount_type") == "free":
@@ -306,7 +403,19 @@ def button_attributes(key: str, data: dict) -> list[tuple[str, str]]:
     for name in ("label", "description", "language"):
         if data.get(name):
             attributes.append((f"data-{name}", data[name]))
+    for name, attribute in (("collect_name", "data-name"), ("collect_email", "data-email")):
+        if data.get(name) in ("optional", "required"):
+            attributes.append((attribute, data[name]))
+    if palette:
+        attributes.append(("data-color", palette["accent"]))
+        attributes.append(("data-text-color", palette["on_accent"]))
     return attributes
+
+
+def carried_fields(data: dict) -> list[tuple[str, str, str]]:
+    """(input name, option name, value as typed) of the options the origins form carries along."""
+    initial = ButtonForm.initial_for(data)
+    return [(f"{CARRY}-{name}", name, str(initial.get(name) or "")) for name in ButtonForm.base_fields]
 
 
 def snippet(attributes: list[tuple[str, str]]) -> str:
@@ -324,19 +433,40 @@ def _publishable(merchant, is_live) -> str | None:
 @require_http_methods(["GET", "POST"])
 def paybutton(request):
     merchant, is_live = request.dashboard.merchant, request.dashboard.is_live
+    data = pay_button.button_settings(merchant, is_live)
+    form = ButtonForm(initial=ButtonForm.initial_for(data))
     origins_form = OriginsForm(initial={"origins": "\n".join(merchant.allowed_origins or [])})
     if request.method == "POST":
-        if not request.dashboard.can(roles.MANAGE_SETTINGS):
-            raise PermissionDenied  # the page is for MANAGE_LINKS; the origins are a merchant setting
-        origins_form = OriginsForm(request.POST)
-        if origins_form.is_valid():
-            pay_button.update_allowed_origins(
-                merchant, Actor.from_request(request), origins_form.cleaned_data["origins"]
-            )
-            messages.success(request, _("Allowed websites saved."))
+        action = request.POST.get("action") or ("origins" if "origins" in request.POST else "")
+        if action == "button":
+            form = ButtonForm(request.POST)
+            if form.is_valid():
+                pay_button.save_button_settings(merchant, is_live, Actor.from_request(request), form.options())
+                messages.success(request, _("Pay button saved."))
+                return redirect("dashboard:paybutton")
+        elif action == "origins":
+            if not request.dashboard.can(roles.MANAGE_SETTINGS):
+                raise PermissionDenied  # the page is for MANAGE_LINKS; the origins are a merchant setting
+            origins_form = OriginsForm(request.POST)
+            carried = ButtonForm(request.POST, prefix=CARRY)
+            carried_ok = any(name.startswith(CARRY + "-") for name in request.POST) and carried.is_valid()
+            if origins_form.is_valid():
+                actor = Actor.from_request(request)
+                pay_button.update_allowed_origins(merchant, actor, origins_form.cleaned_data["origins"])
+                if carried_ok:  # the options shown in the snippet are kept too
+                    pay_button.save_button_settings(merchant, is_live, actor, carried.options())
+                messages.success(request, _("Allowed websites saved."))
+                return redirect("dashboard:paybutton")
+            if carried_ok:
+                data = carried.options()
+                form = ButtonForm(initial=ButtonForm.initial_for(data))
+        else:
             return redirect("dashboard:paybutton")
-    form = ButtonForm(request.GET or None, initial={"amount": "10"})
-    data = form.cleaned_data if form.is_bound and form.is_valid() else {"amount_type": "fixed", "amount": 1000}
+    elif any(name in ButtonForm.base_fields for name in request.GET):
+        form = ButtonForm(request.GET)  # trying options without saving them (a shared or bookmarked URL)
+        if form.is_valid():
+            data = form.options()
+    palette = display.brand_palette(merchant.brand_color)
     key = _publishable(merchant, is_live)
     test_key = _publishable(merchant, False)
     return render(
@@ -345,9 +475,11 @@ def paybutton(request):
         {
             "form": form,
             "origins_form": origins_form,
+            "carried": carried_fields(data),
+            "palette": palette,
             "key": key,
-            "snippet": snippet(button_attributes(key, data)) if key else "",
-            "preview_attributes": button_attributes(test_key, data) if test_key else [],
+            "snippet": snippet(button_attributes(key, data, palette)) if key else "",
+            "preview_attributes": button_attributes(test_key, data, palette) if test_key else [],
             "script_url": settings.PUBLIC_BASE_URL + static("js/paybutton.js"),
             "allowed_origins": merchant.allowed_origins or [],
         },

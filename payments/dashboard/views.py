@@ -9,21 +9,22 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
-from django.db.models.functions import Lower
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from merchants import roles
 from merchants.decorators import dashboard_view
+from merchants.models import ApiKey
 from notifications.models import Event
-from payments import amounts, idempotency, services
+from payments import amounts, display, idempotency, services
 from payments.acquirers.base import AcquirerUnavailable
 from payments.dashboard import queries
 from payments.errors import PaymentError
@@ -68,7 +69,7 @@ def payments(request):
             "is_first_page": not request.GET.get("after"),
             "filters": filters,
             "filter_items": filters.query_items(),
-            "statuses": Payment.Status.choices,
+            "statuses": queries.status_choices(),
             "can_export": request.dashboard.can(roles.EXPORT),
         },
     )
@@ -81,7 +82,11 @@ def payments_export(request):
     queryset = queries.filter_payments(_tenant(request, Payment), filters)
     mode = "live" if request.dashboard.is_live else "test"
     response = StreamingHttpResponse(
-        reports.stream_csv(queries.export_rows(queryset)), content_type="text/csv; charset=utf-8"
+        # Written while streaming, after the request: its time zone and language go with it.
+        reports.stream_csv(
+            queries.export_rows(queryset, zone_name=request.dashboard.time_zone, language=translation.get_language())
+        ),
+        content_type="text/csv; charset=utf-8",
     )
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     response["Content-Disposition"] = f'attachment; filename="payments-{mode}-{stamp}.csv"'
@@ -109,13 +114,13 @@ def timeline(payment: Payment, attempts, refunds, dispute, events) -> list[dict]
                     "at": attempt.updated_at,
                     "kind": "failed",
                     "label": _("Attempt failed"),
-                    "detail": f"{attempt.failure_code}: {attempt.failure_message}",
+                    "detail": display.failure_label(attempt.failure_code, attempt.failure_message),
                 }
             )
     if payment.authorized_at:
         items.append({"at": payment.authorized_at, "kind": "authorized", "label": _("Authorised"), "detail": ""})
     if payment.paid_at:
-        items.append({"at": payment.paid_at, "kind": "captured", "label": _("Captured (paid)"), "detail": ""})
+        items.append({"at": payment.paid_at, "kind": "captured", "label": _("Paid"), "detail": ""})
     for refund in refunds:
         items.append(
             {
@@ -232,34 +237,22 @@ def _refund_page(request, payment, typed: str, *, error: str | None = None, noti
 
 def _refund_amount(payment, text: str) -> tuple[int | None, str | None]:
     """The amount in cents, or why `services.refund` would refuse it now, in the merchant's words:
-    the service's rules in its order, read without writing; the balance by the ledger's own check."""
-    now = timezone.now()
-    if payment.status != Payment.Status.PAID:
-        return None, _("Only paid payments can be refunded.")
-    if payment.dispute:
-        return None, _("This payment is disputed: it cannot be refunded while the dispute is open.")
-    if payment.refundable_after and now < payment.refundable_after:
-        return None, _("This payment cannot be refunded yet.")
-    if payment.refundable_until and now > payment.refundable_until:
-        return None, _("The refund period of this payment is over.")
-    if payment.remaining_amount <= 0:
-        return None, _("This payment is already fully refunded.")
+    the service's own rules (`services.check_refundable`), read without writing."""
     text = (text or "").strip()
-    cents = amounts.parse_amount(text)
-    if text.startswith(("-", "\u2212")) or cents == 0:
-        return None, _("Enter an amount above zero.")
-    if cents is None:
-        return None, _("Enter an amount in euros, e.g. 12.50.")
-    if cents > payment.remaining_amount:
-        return None, _at_most(payment)
-    if cents < services.MIN_REFUND and cents != payment.remaining_amount:
-        return None, _minimum(payment)
     try:
         with transaction.atomic():
-            ledger.check_refund(payment, cents)
-    except ledger.InsufficientFunds:
-        return None, _short_balance()
-    return cents, None
+            # The payment's state first, as if all that remains were refunded; then what was typed.
+            services.check_refundable(payment, None)
+            cents = amounts.parse_amount(text)
+            if text.startswith(("-", "\u2212")) or cents == 0:
+                return None, _("Enter an amount above zero.")
+            if cents is None:
+                return None, _("Enter an amount in euros, e.g. 12.50.")
+            return services.check_refundable(payment, cents), None
+    except PaymentError as exc:
+        if exc.code == "refund_exceeds_remaining" and payment.remaining_amount <= 0:
+            return None, _("This payment is already fully refunded.")
+        return None, _refusal(payment, exc)
 
 
 def _at_most(payment) -> str:
@@ -358,26 +351,35 @@ def simulate_chargeback(request, payment_id):
 
 @dashboard_view(roles.VIEW_CUSTOMERS)
 def customers(request):
-    queryset = _tenant(request, Customer).alive()
+    """Every shopper who paid (by email) and every customer object, newest activity first."""
     q = request.GET.get("q", "").strip()[:255]
-    if q:
-        if q.startswith("cus_"):
-            queryset = queryset.filter(public_id=q)
-        else:  # Lower(): the database may use a binary (case-sensitive) collation
-            queryset = queryset.annotate(email_lower=Lower("email")).filter(email_lower=q.lower())
-    page, next_cursor = queries.keyset_page(queryset, request.GET.get("after"))
+    page, next_cursor = queries.customer_page(
+        _tenant(request, Payment), _tenant(request, Customer).alive(), q, request.GET.get("after")
+    )
     return render(request, "dashboard/customers.html", {"page": page, "next_cursor": next_cursor, "q": q})
 
 
 @dashboard_view(roles.VIEW_CUSTOMERS)
 def customer_detail(request, customer_id):
-    customer = get_object_or_404(_tenant(request, Customer).alive(), public_id=customer_id)
-    cards = _tenant(request, Card).alive().filter(customer=customer).order_by("-created_at")
-    recent = _tenant(request, Payment).filter(customer_public_id=customer.public_id).order_by("-created_at", "-id")
+    """A customer by its cus_ id or by one of its payments: 404 for anything of another merchant or mode."""
+    found = queries.customer_view(_tenant(request, Payment), _tenant(request, Customer).alive(), customer_id)
+    if found is None:
+        raise Http404
+    cards = []
+    if found.customer is not None:
+        cards = _tenant(request, Card).alive().filter(customer=found.customer).order_by("-created_at")
+    page, next_cursor = queries.keyset_page(found.payments, request.GET.get("after"))
     return render(
         request,
         "dashboard/customers_detail.html",
-        {"customer": customer, "cards": cards, "payments": recent[:20]},
+        {
+            "found": found,
+            "customer": found.customer,
+            "customer_id": customer_id,
+            "cards": cards,
+            "payments": page,
+            "next_cursor": next_cursor,
+        },
     )
 
 
@@ -464,32 +466,25 @@ def dispute_list(request):
 def dispute_detail(request, dispute_id):
     dispute = get_object_or_404(_tenant(request, Dispute).select_related("payment"), public_id=dispute_id)
     can_respond = request.dashboard.can(roles.REFUND) and dispute.status == Dispute.Status.NEEDS_RESPONSE
-    upload_error = None
+    # The explanation and the file are one form: what was typed is never lost (issue 12, finding 21).
+    text, upload_error, text_error = dispute.evidence_text, None, None
     if request.method == "POST":
         if not request.dashboard.can(roles.REFUND):
             raise Http404
         action = request.POST.get("action")
-        try:
-            if action == "upload" and can_respond:
-                upload = request.FILES.get("file")
-                if upload is None:
-                    raise PaymentError("invalid_request", _("Choose a file to upload."))
-                upload._original_name = upload.name
-                disputes.add_evidence(dispute, upload, uploaded_by=_actor(request))
-                messages.success(request, _("Evidence uploaded."))
-            elif action == "submit" and can_respond:
-                disputes.submit_evidence(dispute, request.POST.get("text", ""))
-                messages.success(request, _("Evidence submitted: the card scheme reviews it."))
-            elif action in ("won", "lost") and not dispute.is_live and dispute.is_open:
-                disputes.close(dispute, won=action == "won")  # test mode: simulate the scheme's verdict
-            else:
-                messages.error(request, _("This action is not available."))
-        except PaymentError as exc:
-            if action != "upload":
-                messages.error(request, exc.message)
+        if action in ("upload", "submit") and can_respond:
+            text = request.POST.get("text", "")
+            upload_error, text_error = _respond_to_dispute(request, dispute, action, text)
+            if not upload_error and not text_error:
                 return redirect("dashboard:dispute", dispute.public_id)
-            upload_error = exc.message  # a refused file: said next to the upload field (issue 12, finding 7)
         else:
+            try:
+                if action in ("won", "lost") and not dispute.is_live and dispute.is_open:
+                    disputes.close(dispute, won=action == "won")  # test mode: simulate the scheme's verdict
+                else:
+                    messages.error(request, _("This action is not available."))
+            except PaymentError as exc:
+                messages.error(request, exc.message)
             return redirect("dashboard:dispute", dispute.public_id)
     return render(
         request,
@@ -498,10 +493,43 @@ def dispute_detail(request, dispute_id):
             "dispute": dispute,
             "evidence": dispute.evidence.order_by("created_at"),
             "can_respond": can_respond,
+            "text": text,
             "upload_error": upload_error,
+            "text_error": text_error,
         },
-        status=400 if upload_error else 200,
+        status=400 if upload_error or text_error else 200,
     )
+
+
+def _respond_to_dispute(request, dispute, action: str, text: str) -> tuple[str | None, str | None]:
+    """Upload (the file, and the explanation kept as a draft) or submit (the file if one is chosen,
+    then the explanation). Returns the errors to show next to the file field and the text field."""
+    upload = request.FILES.get("file")
+    try:
+        if upload is not None:
+            upload._original_name = upload.name
+            disputes.add_evidence(dispute, upload, uploaded_by=_actor(request))
+        elif action == "upload":
+            raise PaymentError("invalid_request", _("Choose a file to upload."))
+    except PaymentError as exc:
+        return exc.message, None  # a refused file: said next to the upload field (issue 12, finding 7)
+    if action == "upload":
+        disputes.save_draft(dispute, text)
+        messages.success(
+            request, _("File uploaded. Your explanation is kept: submit the evidence when it is complete.")
+        )
+        return None, None
+    try:
+        disputes.submit_evidence(dispute, text)
+    except PaymentError as exc:
+        disputes.save_draft(dispute, text)
+        refusals = {
+            "invalid_request": _("Explain your case or upload a file before you submit."),
+            "dispute_deadline_passed": _("The deadline to answer this dispute has passed."),
+        }
+        return None, refusals.get(exc.code, _("This dispute can no longer be answered."))
+    messages.success(request, _("Evidence submitted: the card scheme reviews it."))
+    return None, None
 
 
 @dashboard_view(roles.VIEW_PAYMENTS)
@@ -513,6 +541,26 @@ def dispute_evidence(request, dispute_id, evidence_id):
     return disputes.evidence_response(evidence)
 
 
+# The example payment of the curl examples (never one of the merchant's: a refund pasted as is
+# must not refund anything).
+EXAMPLE_PAYMENT_ID = "pay_9ZPGrKSsnfvH5vqYx5BQGioL"
+
+
 @dashboard_view(roles.VIEW_DEVELOPERS)
 def api_reference(request):
-    return render(request, "dashboard/api_reference.html")
+    """The OpenAPI schema rendered by Swagger UI (static files of drf-spectacular-sidecar, started by
+    static/js/api_reference.js: no inline script), under curl examples for this merchant and mode.
+
+    A secret key is stored hashed and shown once: the examples read it from $PAYPLUG_SECRET_KEY
+    and say which of the merchant's keys (by prefix) to put there."""
+    dashboard = request.dashboard
+    keys = ApiKey.objects.filter(merchant=dashboard.merchant, is_live=dashboard.is_live).usable()
+    publishable = keys.filter(kind=ApiKey.Kind.PUBLISHABLE).values_list("publishable_value", flat=True)
+    context = {
+        "api_base_url": settings.PUBLIC_BASE_URL + "/v1",
+        "secret_prefixes": list(keys.filter(kind=ApiKey.Kind.SECRET).values_list("prefix", flat=True)[:5]),
+        "key_start": "sk_live_" if dashboard.is_live else "sk_test_",
+        "publishable_key": publishable.first(),
+        "example_payment_id": EXAMPLE_PAYMENT_ID,
+    }
+    return render(request, "dashboard/api_reference.html", context)

@@ -12,6 +12,7 @@ from payments.models.ledger import (
     MerchantAccountSettings,
 )
 from payments.models.links import PaymentLink, _link_slug
+from payments.models.paybutton import PayButtonSettings
 from payments.models.payments import (
     AUTHORIZATION_LIFETIME,
     MAX_FAILED_ATTEMPTS,
@@ -49,6 +50,7 @@ __all__ = [
     "LedgerTransaction",
     "LiveQuerySet",
     "MerchantAccountSettings",
+    "PayButtonSettings",
     "Payment",
     "PaymentAttempt",
     "PaymentLink",

@@ -41,6 +41,9 @@ class Dispute(TenantModel):
     evidence_submitted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Set once, by the task that claims each email (payments.money.disputes): one of each per dispute.
+    opened_email_sent_at = models.DateTimeField(null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [

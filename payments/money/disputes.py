@@ -3,7 +3,10 @@
 * Opening: the disputed amount (what the payment still holds: amount - refunded) and the dispute
   fee leave the merchant's balance (ledger.post_chargeback), `payment.dispute` is set on the API
   object and `payment.disputed` is published with an IPN of the payment.
-* The merchant uploads evidence before `evidence_due_by` and submits it: under review.
+* The team hears of it by email (members who get dispute emails), and again REMINDER_BEFORE the
+  deadline while no evidence is submitted; each email once per dispute (send_due_emails, beat).
+* The merchant uploads evidence before `evidence_due_by` and submits it: under review. The
+  explanation typed with an upload is kept as a draft (save_draft) until it is submitted.
 * Outcome (the acquirer's verdict, entered by staff, or the sandbox in test mode): won -> the
   amount comes back to the merchant; lost -> final, `payment.dispute_lost` is published (the
   fraud engine learns it as a fraud label). No evidence by the deadline -> lost.
@@ -23,9 +26,12 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.http import FileResponse, Http404
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from notifications.models import EmailSubscription
+from notifications.services import emails as member_emails
 from notifications.services.outbox import publish
 from payments import representations
 from payments.acquirers import sandbox
@@ -39,6 +45,8 @@ Status = Dispute.Status
 
 SANDBOX_CHARGEBACK_DELAY = timedelta(seconds=getattr(settings, "SANDBOX_CHARGEBACK_DELAY_SECONDS", 300))
 RESPONSE_WINDOW = timedelta(days=10)
+# The team is reminded this long before the evidence deadline of a dispute still unanswered.
+REMINDER_BEFORE = timedelta(days=3)
 EVIDENCE_MAX_BYTES = 5 * 1024 * 1024
 EVIDENCE_TYPES = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg", "text/plain": ".txt"}
 
@@ -174,6 +182,8 @@ def open_dispute(payment: Payment, reason: str, now=None) -> Dispute:
         p.dispute = {"amount": amount, "reason": reason, "created_at": int(now.timestamp())}
         p.save(update_fields=["dispute", "updated_at"])
         _publish_payment(p, "payment.disputed", ipn=True)
+        # The team's "dispute opened" email (the beat task sends it if this task is lost).
+        enqueue_after_commit("payments.send_dispute_opened_email", [dispute.pk])
     return dispute
 
 
@@ -241,6 +251,16 @@ def evidence_response(evidence: DisputeEvidence) -> FileResponse:
     return response
 
 
+def save_draft(dispute: Dispute, text: str) -> Dispute:
+    """Keep the explanation typed so far (with an upload): a draft until the evidence is submitted."""
+    with transaction.atomic():
+        locked = Dispute.objects.select_for_update().get(pk=dispute.pk)
+        if locked.status == Status.NEEDS_RESPONSE and locked.evidence_text != text.strip()[:20000]:
+            locked.evidence_text = text.strip()[:20000]
+            locked.save(update_fields=["evidence_text"])
+    return locked
+
+
 def submit_evidence(dispute: Dispute, text: str, now=None) -> Dispute:
     now = now or timezone.now()
     with transaction.atomic():
@@ -292,3 +312,86 @@ def expire_overdue(now=None) -> int:
         close(dispute, won=False, now=now)
         count += 1
     return count
+
+
+# --- the team's emails: dispute opened, reminder before the deadline -------------------------------
+# Each is sent once per dispute: the task claims it under the dispute's row lock (opened_email_sent_at,
+# reminder_sent_at) before sending, so a redelivered or concurrent task finds it claimed. When no
+# email could be sent at all, the claim is released and the next beat run tries again.
+
+
+def _dispute_link(dispute: Dispute) -> str:
+    try:
+        return settings.PUBLIC_BASE_URL + reverse("dashboard:dispute", args=[dispute.public_id])
+    except NoReverseMatch:
+        return settings.PUBLIC_BASE_URL + "/dashboard/"
+
+
+def _claim(dispute_id: int, field: str, now, is_due) -> Dispute | None:
+    with transaction.atomic():
+        locked = Dispute.objects.select_for_update().filter(pk=dispute_id).first()
+        if locked is None or getattr(locked, field) is not None or not is_due(locked):
+            return None
+        setattr(locked, field, now)
+        locked.save(update_fields=[field])
+    return locked
+
+
+def _email_team(dispute: Dispute, field: str, now, template: str) -> bool:
+    dispute = Dispute.objects.select_related("merchant", "payment").get(pk=dispute.pk)
+    context = {
+        "merchant": dispute.merchant,
+        "dispute_id": dispute.public_id,
+        "payment_id": dispute.payment.public_id,
+        "amount": dispute.amount,
+        "currency": dispute.currency,
+        "fee": dispute.fee,
+        "reason": Dispute.Reason(dispute.reason).label,  # lazy: translated in each member's language
+        "due_by": dispute.evidence_due_by,
+        "link": _dispute_link(dispute),
+    }
+    sent, recipients = member_emails.email_members(
+        dispute.merchant_id, dispute.is_live, EmailSubscription.Topic.DISPUTES, template, context
+    )
+    if recipients and not sent:
+        Dispute.objects.filter(pk=dispute.pk, **{field: now}).update(**{field: None})
+        return False
+    return sent > 0
+
+
+def send_opened_email(dispute_id: int, now=None) -> bool:
+    """Tell the team a dispute was opened (members who get dispute emails). True when sent now."""
+    now = now or timezone.now()
+    dispute = _claim(dispute_id, "opened_email_sent_at", now, lambda d: d.status == Status.NEEDS_RESPONSE)
+    return dispute is not None and _email_team(dispute, "opened_email_sent_at", now, "dispute_opened")
+
+
+def send_reminder(dispute_id: int, now=None) -> bool:
+    """Remind the team REMINDER_BEFORE the deadline of a dispute whose evidence is not submitted."""
+    now = now or timezone.now()
+
+    def is_due(d: Dispute) -> bool:
+        return (
+            d.status == Status.NEEDS_RESPONSE
+            and d.evidence_submitted_at is None
+            and now < d.evidence_due_by <= now + REMINDER_BEFORE
+        )
+
+    dispute = _claim(dispute_id, "reminder_sent_at", now, is_due)
+    return dispute is not None and _email_team(dispute, "reminder_sent_at", now, "dispute_reminder")
+
+
+def send_due_emails(now=None) -> dict:
+    """Beat task body: the reminders that fell due, and any "dispute opened" email whose task was lost."""
+    now = now or timezone.now()
+    waiting = Dispute.objects.filter(status=Status.NEEDS_RESPONSE)
+    unannounced = waiting.filter(opened_email_sent_at__isnull=True, created_at__gte=now - timedelta(days=2))
+    due = waiting.filter(
+        reminder_sent_at__isnull=True,
+        evidence_submitted_at__isnull=True,
+        evidence_due_by__gt=now,
+        evidence_due_by__lte=now + REMINDER_BEFORE,
+    )
+    opened = sum(1 for pk in list(unannounced.values_list("pk", flat=True)[:500]) if send_opened_email(pk, now))
+    reminded = sum(1 for pk in list(due.values_list("pk", flat=True)[:500]) if send_reminder(pk, now))
+    return {"opened": opened, "reminders": reminded}

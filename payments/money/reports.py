@@ -23,7 +23,7 @@ from django.http import FileResponse, Http404
 from django.utils import timezone
 
 from notifications.services.outbox import publish
-from payments import representations
+from payments import amounts, representations
 from payments.models import AccountingReport, LedgerAccount, LedgerEntry, LedgerTransaction
 from payments.money import ledger
 from payments.report_links import FILE_LIFETIME, SIGNING_SALT
@@ -34,7 +34,8 @@ logger = logging.getLogger(__name__)
 TxKind = LedgerTransaction.Kind
 
 MAX_DAYS = 366
-COLUMNS = [
+# The API contract's columns (spec §11), in its order: amounts in integer cents, dates ISO 8601 UTC.
+CONTRACT_COLUMNS = [
     "operation_date",
     "operation_type",
     "object_id",
@@ -46,6 +47,10 @@ COLUMNS = [
     "currency",
     "metadata",
 ]
+# Then the same amounts for people: decimal euros ('12.34'), as in the dashboard's payments export.
+# Documented in docs/api/accounting-reports.md.
+EURO_COLUMNS = ["gross_amount_eur", "fee_eur", "net_amount_eur", "balance_eur"]
+COLUMNS = CONTRACT_COLUMNS + EURO_COLUMNS
 # Movements of the merchant's balance (pending + available + reserve) and their report type;
 # settlements, reserve moves and payout confirmations move money between the merchant's own
 # accounts or the platform's and are not listed.
@@ -130,6 +135,10 @@ def rows(merchant_id: int, is_live: bool, start: datetime, end: datetime):
             running,
             tx.currency,
             json.dumps(_metadata(tx), separators=(",", ":"), ensure_ascii=False, sort_keys=True),
+            amounts.decimal_amount(tx.gross),
+            amounts.decimal_amount(tx.fee),
+            amounts.decimal_amount(tx.net),
+            amounts.decimal_amount(running),
         ]
 
 

@@ -134,7 +134,8 @@
 
     function check(input) {
       var value = input.value.trim();
-      if (!value) return msg.msgRequired;
+      // A card kept by the server (its last four digits shown): an empty number means "that card".
+      if (!value) return input === number && "keptCard" in form.dataset ? "" : msg.msgRequired;
       if (input === number) return numberValid(value) ? "" : msg.msgNumber;
       if (input === expiry) {
         var parsed = parseExpiry(value);
@@ -146,8 +147,10 @@
         return "";
       }
       if (input === cvc) {
-        var amex = currentBrand() && currentBrand()[0] === "American Express";
-        return (amex ? /^\d{4}$/ : /^\d{3}$/).test(value) ? "" : msg.msgCvc;
+        // As the server: 4 digits for American Express, 3 otherwise, 3 or 4 while the number is wrong.
+        var four = currentBrand() && currentBrand()[0] === "American Express";
+        var pattern = !numberValid(number.value) ? /^\d{3,4}$/ : four ? /^\d{4}$/ : /^\d{3}$/;
+        return pattern.test(value) ? "" : (four ? msg.msgCvcFour : msg.msgCvc);
       }
       return "";
     }

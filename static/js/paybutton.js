@@ -5,7 +5,10 @@
  *   <script src="https://<our host>/static/js/paybutton.js" async></script>
  *
  * data-amount: cents, or "free" (the payer types it; data-min / data-max in cents).
- * Optional: data-label, data-description, data-language (en, fr, it, es), data-return-url.
+ * Optional: data-label, data-description, data-language (en, fr, it, es), data-return-url;
+ * data-name, data-email: "optional" or "required" to ask for the payer's name and email address
+ * (the receipt is sent to it); data-color (#rrggbb, the organisation's brand colour) and
+ * data-text-color (its readable text colour; when absent, black or white, whichever contrasts more).
  * The button asks our public endpoint for a payment (publishable key, from an allowed origin
  * only), then opens its secure page in a lightbox (an accessible modal dialog with an iframe),
  * or goes to it on small screens. The element receives a `payplatform:result` event.
@@ -29,16 +32,28 @@
   var TEXT = {
     en: { pay: "Pay {amount}", payFree: "Pay", amount: "Amount (€)", range: "Between {min} and {max}",
           invalid: "Enter an amount between {min} and {max}.", failed: "The payment could not be started. Please try again.",
-          dialog: "Secure payment", close: "Close", loading: "Loading the secure payment page…" },
+          dialog: "Secure payment", close: "Close", loading: "Loading the secure payment page…",
+          firstName: "First name", lastName: "Last name", email: "Email address", optional: "(optional)",
+          receipt: "Your receipt is sent to this address.", needName: "Enter your first and last name.",
+          needEmail: "Enter your email address: your receipt is sent to it.", badEmail: "Enter a valid email address." },
     fr: { pay: "Payer {amount}", payFree: "Payer", amount: "Montant (€)", range: "Entre {min} et {max}",
           invalid: "Saisissez un montant entre {min} et {max}.", failed: "Le paiement n’a pas pu démarrer. Veuillez réessayer.",
-          dialog: "Paiement sécurisé", close: "Fermer", loading: "Chargement de la page de paiement sécurisée…" },
+          dialog: "Paiement sécurisé", close: "Fermer", loading: "Chargement de la page de paiement sécurisée…",
+          firstName: "Prénom", lastName: "Nom", email: "Adresse e-mail", optional: "(facultatif)",
+          receipt: "Votre reçu est envoyé à cette adresse.", needName: "Saisissez votre prénom et votre nom.",
+          needEmail: "Saisissez votre adresse e-mail : votre reçu y est envoyé.", badEmail: "Saisissez une adresse e-mail valide." },
     it: { pay: "Paga {amount}", payFree: "Paga", amount: "Importo (€)", range: "Tra {min} e {max}",
           invalid: "Inserisci un importo tra {min} e {max}.", failed: "Impossibile avviare il pagamento. Riprova.",
-          dialog: "Pagamento sicuro", close: "Chiudi", loading: "Caricamento della pagina di pagamento sicura…" },
+          dialog: "Pagamento sicuro", close: "Chiudi", loading: "Caricamento della pagina di pagamento sicura…",
+          firstName: "Nome", lastName: "Cognome", email: "Indirizzo email", optional: "(facoltativo)",
+          receipt: "La ricevuta viene inviata a questo indirizzo.", needName: "Inserisci nome e cognome.",
+          needEmail: "Inserisci il tuo indirizzo email: la ricevuta viene inviata lì.", badEmail: "Inserisci un indirizzo email valido." },
     es: { pay: "Pagar {amount}", payFree: "Pagar", amount: "Importe (€)", range: "Entre {min} y {max}",
           invalid: "Introduce un importe entre {min} y {max}.", failed: "No se pudo iniciar el pago. Inténtalo de nuevo.",
-          dialog: "Pago seguro", close: "Cerrar", loading: "Cargando la página de pago segura…" }
+          dialog: "Pago seguro", close: "Cerrar", loading: "Cargando la página de pago segura…",
+          firstName: "Nombre", lastName: "Apellidos", email: "Correo electrónico", optional: "(opcional)",
+          receipt: "Tu recibo se envía a esta dirección.", needName: "Introduce tu nombre y tus apellidos.",
+          needEmail: "Introduce tu correo electrónico: tu recibo se envía allí.", badEmail: "Introduce un correo electrónico válido." }
   };
 
   function languageOf(el) {
@@ -67,6 +82,62 @@
   }
 
   function css(el, styles) { for (var k in styles) el.style[k] = styles[k]; return el; }
+
+  /* ---- colours: the organisation's brand colour, with text that stays readable (WCAG AA) ---- */
+  var DEFAULT_COLOR = "#1f5fbf";
+  function hexColor(value) {
+    value = (value || "").trim().toLowerCase();
+    if (/^#[0-9a-f]{3}$/.test(value)) value = "#" + value[1] + value[1] + value[2] + value[2] + value[3] + value[3];
+    return /^#[0-9a-f]{6}$/.test(value) ? value : null;
+  }
+  function luminance(hex) {
+    var channels = [1, 3, 5].map(function (i) {
+      var c = parseInt(hex.slice(i, i + 2), 16) / 255;
+      return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2];
+  }
+  function contrast(a, b) {
+    var la = luminance(a), lb = luminance(b);
+    return (Math.max(la, lb) + 0.05) / (Math.min(la, lb) + 0.05);
+  }
+  function colorsOf(el) {
+    var background = hexColor(el.getAttribute("data-color")) || DEFAULT_COLOR;
+    var text = hexColor(el.getAttribute("data-text-color"));
+    if (!text || contrast(background, text) < 4.5) {
+      text = contrast(background, "#ffffff") >= contrast(background, "#000000") ? "#ffffff" : "#000000";
+    }
+    return { background: background, text: text };
+  }
+
+  function askFor(el, name) {
+    var value = (el.getAttribute("data-" + name) || "").trim().toLowerCase();
+    return value === "optional" || value === "required" ? value : "";
+  }
+
+  function field(wrap, id, labelText, type, autocomplete, required, text, hintText) {
+    var label = css(document.createElement("label"), { fontWeight: "600" });
+    label.htmlFor = id;
+    label.textContent = required ? labelText : labelText + " " + text.optional;
+    var input = css(document.createElement("input"), { font: "inherit", padding: "8px 10px", minHeight: "44px",
+                                                       border: "1px solid #6b7280", borderRadius: "8px",
+                                                       width: "100%", maxWidth: "20em", boxSizing: "border-box" });
+    input.id = id;
+    input.type = type;
+    input.autocomplete = autocomplete;
+    input.maxLength = type === "email" ? 254 : 100;
+    if (required) { input.required = true; input.setAttribute("aria-required", "true"); }
+    wrap.appendChild(label);
+    wrap.appendChild(input);
+    if (hintText) {
+      var hint = css(document.createElement("span"), { fontSize: "14px", color: "#4b5563" });
+      hint.id = id + "-hint";
+      hint.textContent = hintText;
+      input.setAttribute("aria-describedby", hint.id);
+      wrap.appendChild(hint);
+    }
+    return input;
+  }
 
   /* ---- the lightbox ---- */
   var open = null;  // {overlay, iframe, opener, inerted, timer}
@@ -202,9 +273,19 @@
       wrap.appendChild(input);
       wrap.appendChild(hint);
     }
+    var askName = askFor(el, "name"), askEmail = askFor(el, "email");
+    var firstName = null, lastName = null, email = null;
+    if (askName) {
+      firstName = field(wrap, uid + "-first-name", text.firstName, "text", "given-name", askName === "required", text);
+      lastName = field(wrap, uid + "-last-name", text.lastName, "text", "family-name", askName === "required", text);
+    }
+    if (askEmail) {
+      email = field(wrap, uid + "-email", text.email, "email", "email", askEmail === "required", text, text.receipt);
+    }
+    var colors = colorsOf(el);
     var button = css(document.createElement("button"), {
       font: "inherit", fontWeight: "650", minHeight: "44px", padding: "10px 22px", border: "0", borderRadius: "10px",
-      background: el.getAttribute("data-color") || "#1f5fbf", color: "#fff", cursor: "pointer", alignSelf: "flex-start"
+      background: colors.background, color: colors.text, cursor: "pointer", alignSelf: "flex-start"
     });
     button.type = "button";
     button.textContent = label || (free || !fixed ? text.payFree : fill(text.pay, { amount: money(fixed, language) }));
@@ -215,17 +296,33 @@
     wrap.appendChild(status);
     el.appendChild(wrap);
 
+    function refuse(message, inputs) {
+      status.textContent = message;
+      inputs.forEach(function (i) { i.setAttribute("aria-invalid", "true"); });
+      if (inputs.length) inputs[0].focus();
+    }
+
     var busy = false;
     button.addEventListener("click", function () {
       if (busy) return;
       status.textContent = "";
+      [input, firstName, lastName, email].forEach(function (i) { if (i) i.removeAttribute("aria-invalid"); });
       var amount = free ? parseAmount(input.value) : fixed;
       if (!amount || amount < min || amount > max) {
-        status.textContent = fill(text.invalid, { min: money(min, language), max: money(max, language) });
-        if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); }
+        refuse(fill(text.invalid, { min: money(min, language), max: money(max, language) }), input ? [input] : []);
         return;
       }
-      if (input) input.removeAttribute("aria-invalid");
+      var names = firstName ? [firstName.value.trim(), lastName.value.trim()] : ["", ""];
+      if (askName === "required" && (!names[0] || !names[1])) {
+        refuse(text.needName, [firstName, lastName].filter(function (i, n) { return !names[n]; }));
+        return;
+      }
+      var address = email ? email.value.trim() : "";
+      if (askEmail === "required" && !address) { refuse(text.needEmail, [email]); return; }
+      if (address && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(address)) { refuse(text.badEmail, [email]); return; }
+      var required = [];
+      if (askName === "required") required.push("name");
+      if (askEmail === "required") required.push("email");
       busy = true;
       button.setAttribute("aria-busy", "true");
       fetch(BASE + "/pay/button/" + encodeURIComponent(key) + "/", {
@@ -237,7 +334,11 @@
           amount: amount,
           description: el.getAttribute("data-description") || label || "",
           language: el.getAttribute("data-language") || "",  // none: the shopper's browser decides
-          return_url: el.getAttribute("data-return-url") || window.location.href
+          return_url: el.getAttribute("data-return-url") || window.location.href,
+          first_name: names[0],
+          last_name: names[1],
+          email: address,
+          required: required
         })
       }).then(function (response) {
         return response.json().then(function (body) { return { ok: response.ok, body: body }; });

@@ -1,4 +1,6 @@
-/* Dashboard, pay button page: the snippet and the preview follow the form as it changes. */
+/* Dashboard, pay button page: the snippet and the preview follow the form as it changes, and the
+ * allowed-websites form carries the options being tried (its hidden data-carry fields), so that
+ * saving the websites saves the button shown in the snippet too. */
 (function () {
   "use strict";
   var form = document.getElementById("button-builder");
@@ -34,6 +36,12 @@
     ["label", "description", "language"].forEach(function (name) {
       if (value(name)) list.push(["data-" + name, value(name)]);
     });
+    [["collect_name", "data-name"], ["collect_email", "data-email"]].forEach(function (pair) {
+      var ask = value(pair[0]);
+      if (ask === "optional" || ask === "required") list.push([pair[1], ask]);
+    });
+    if (form.dataset.color) list.push(["data-color", form.dataset.color]);
+    if (form.dataset.textColor) list.push(["data-text-color", form.dataset.textColor]);
     return list;
   }
 
@@ -43,7 +51,15 @@
 
   var last = "";
 
+  function carry() {
+    var fields = document.querySelectorAll("#origins-form input[data-carry]");
+    Array.prototype.forEach.call(fields, function (field) {
+      field.value = value(field.getAttribute("data-carry"));
+    });
+  }
+
   function update() {
+    carry();
     // `change` follows `input` when the field loses focus (e.g. to the preview button): rendering
     // the same button again would take it away from under the pointer.
     var signature = JSON.stringify(attributes(""));

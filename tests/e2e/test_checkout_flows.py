@@ -76,7 +76,7 @@ def test_browser_checks_show_errors_next_to_fields_before_sending(api, new_page,
     expect(number).to_be_focused()
     expect(page.locator("#id_number_error")).to_have_text("This card number is not valid.")
     expect(page.locator("#id_expiry_error")).to_have_text("This card has expired.")
-    expect(page.locator("#id_cvc_error")).to_have_text("Enter the 3 or 4 digit security code.")
+    expect(page.locator("#id_cvc_error")).to_have_text("The security code is not valid: enter 3 digits.")
     assert "id_number_error" in number.get_attribute("aria-describedby")
     assert not row(payment).attempts.exists()  # nothing was sent
 

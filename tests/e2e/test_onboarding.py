@@ -261,7 +261,7 @@ def test_sign_up_to_a_working_test_key_at_phone_width(lang, new_page, shots, liv
 
     # 6. The secret key, shown once.
     step(page, shots, "key-created", text["new_key"])
-    raw_key = page.locator("#raw-key").inner_text().strip()
+    raw_key = page.locator("#raw-key").input_value().strip()
     assert re.fullmatch(r"sk_test_[0-9A-Za-z]{32}", raw_key), raw_key
     page.get_by_role("link", name=text["copied"], exact=True).click()
     page.wait_for_url("**/dashboard/developers/")

@@ -59,7 +59,7 @@ def test_it_shows_who_what_when_and_from_where(owner_client, merchant_a, client)
     # then
     assert "alice@example.org" in body
     assert "team.invited" in body
-    assert f"invitation</span> <code>{entry.object_id}</code>" in body
+    assert f'Invitation</span> <span class="mono id" title="{entry.object_id}">{entry.object_id}</span>' in body
     assert "newcomer@example.org" in body
     assert f'datetime="{entry.created_at.isoformat()}"' in body
     assert "127.0.0.1" in body

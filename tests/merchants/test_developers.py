@@ -97,7 +97,8 @@ def test_a_created_key_is_shown_on_the_response_page(owner_client, merchant_a):
     response, raw = create_key(owner_client)
 
     assert raw.startswith("sk_test_")
-    assert f'<code id="raw-key" class="secret-once raw-key">{raw}</code>' in response.content.decode()
+    page = response.content.decode()
+    assert f'id="raw-key" class="secret-once raw-key copy-field" type="text" readonly value="{raw}"' in page
     assert "it is shown only once" in response.content.decode()
     assert key_row(raw).merchant == merchant_a
     assert key_row(raw).name == "Shop server"

@@ -187,7 +187,7 @@ def test_the_api_keeps_integer_cents(api, lang):
     assert body["amount_refunded"] == 0
 
 
-def test_the_csv_export_keeps_integer_cents_in_french(alice_client, merchant_a):
+def test_the_csv_export_keeps_decimal_euros_in_french(alice_client, merchant_a):
     make_payment(merchant_a)
 
     response = alice_client.get(reverse("dashboard:payments_export"), headers=browser("fr"))
@@ -195,6 +195,6 @@ def test_the_csv_export_keeps_integer_cents_in_french(alice_client, merchant_a):
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     header, (row,) = rows[0], rows[1:]
     assert header == queries.EXPORT_COLUMNS
-    assert row[header.index("amount")] == "123456"
-    assert row[header.index("amount_refunded")] == "0"
+    assert row[header.index("amount")] == "1234.56"  # decimal euros with a dot (issue 12, finding 16)
+    assert row[header.index("amount_refunded")] == "0.00"
     assert row[header.index("currency")] == "EUR"

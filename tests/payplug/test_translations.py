@@ -166,6 +166,52 @@ def test_every_template_string_is_in_the_catalogue(lang):
     assert not missing, f"{lang}: run `make makemessages` and translate: {missing}"
 
 
+# The names xgettext (makemessages) extracts from Python; a string passed to any other name, such
+# as `from django.utils.translation import gettext as _gettext`, never reaches the catalogue.
+EXTRACTED = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy", "pgettext", "pgettext_lazy", "npgettext"}
+EXTRACTED |= {"npgettext_lazy", "gettext_noop"}
+APPS = ["payplug", "merchants", "payments", "notifications", "fraud"]
+
+
+def _python_messages() -> dict[str, str]:
+    """msgid -> module, for the literal first arguments of gettext calls in the apps' code."""
+    found = {}
+    for app in APPS:
+        for path in sorted((Path(settings.BASE_DIR) / app).rglob("*.py")):
+            if "migrations" in path.parts:
+                continue
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                    continue
+                if node.func.id not in EXTRACTED or not node.args:
+                    continue
+                first = node.args[1] if node.func.id.startswith(("pgettext", "npgettext")) else node.args[0]
+                if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                    found.setdefault(first.value, str(path.relative_to(settings.BASE_DIR)))
+    return found
+
+
+def test_translation_functions_are_imported_under_names_makemessages_extracts():
+    aliased = []
+    for app in APPS:
+        for path in sorted((Path(settings.BASE_DIR) / app).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom) and node.module == "django.utils.translation":
+                    for name in node.names:
+                        if "gettext" in name.name and (name.asname or name.name) not in EXTRACTED:
+                            aliased.append(f"{path.relative_to(settings.BASE_DIR)}: {name.name} as {name.asname}")
+    assert not aliased, f"makemessages does not extract these names: {aliased}"
+
+
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_every_python_string_is_in_the_catalogue(lang):
+    _header, entries = catalogue(lang)
+    known = {entry["msgid"] for entry in entries}
+    missing = {msgid: where for msgid, where in _python_messages().items() if msgid not in known}
+    assert not missing, f"{lang}: run `make makemessages` and translate: {missing}"
+
+
 @pytest.mark.parametrize("lang", TRANSLATED)
 def test_compiled_catalogue_is_up_to_date(lang):
     po = LOCALE / lang / "LC_MESSAGES" / "django.po"

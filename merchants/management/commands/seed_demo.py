@@ -15,6 +15,15 @@ from merchants.services.keys import create_api_key, revoke_api_key
 from merchants.services.organisations import create_merchant
 
 
+def demo_slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def demo_login(slug: str) -> str:
+    """The demo owner's email (seed_demo_data finds the merchant by it)."""
+    return f"{slug}@demo.payplatform.test"
+
+
 class Command(BaseCommand):
     help = "Create or refresh a demo merchant (test mode) and print its login, password and test keys."
 
@@ -24,10 +33,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, name, **options):
         as_json = options["json"]
-        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+        slug = demo_slug(name)
         if not slug:
             raise CommandError("--name needs at least one letter or digit.")
-        email = f"{slug}@demo.payplatform.test"
+        email = demo_login(slug)
         password = secrets.token_urlsafe(12)
         actor = Actor.system("seed_demo")
         with transaction.atomic():

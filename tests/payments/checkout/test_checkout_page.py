@@ -126,7 +126,7 @@ def test_amounts_are_formatted_per_locale():
         ({"number": "4242"}, "number", "This card number is not valid."),
         ({"expiry": "01/20"}, "expiry", "This card has expired."),
         ({"expiry": "13/40"}, "expiry", "Enter the expiry date as MM/YY."),
-        ({"cvc": "12"}, "cvc", "Enter the 3 or 4 digit security code."),
+        ({"cvc": "12"}, "cvc", "The security code is not valid: enter 3 digits."),
         ({"cardholder": ""}, "cardholder", "This field is required."),
     ],
 )
@@ -154,7 +154,11 @@ def test_the_card_number_and_code_are_never_rendered_back(api, client):
 
     html = html_of(response)
     assert "4242 4242 4242 4242" not in html and "4242424242424242" not in html
-    assert 'value="917"' not in html
+    assert 'value="917"' not in html and "917" not in html
+    # Kept in the vault for the next try (only the expiry date was wrong): its last four digits only.
+    assert "We kept your card ending in 4242" in html
+    assert "no-store" in response["Cache-Control"]
+    assert "4242" not in html_of(client.get(hosted_path(payment)))
 
 
 def test_amex_goes_through_and_fails_as_method_unsupported(api):

@@ -217,7 +217,8 @@ def test_the_dashboard_gives_the_snippet_with_a_live_preview(alice_client, merch
     assert (
         f"&lt;div data-payplatform-button data-key=&quot;{key}&quot; data-amount=&quot;free&quot; "
         "data-min=&quot;500&quot; data-max=&quot;20000&quot; data-label=&quot;Faire un don&quot; "
-        "data-language=&quot;fr&quot;&gt;&lt;/div&gt;"
+        "data-language=&quot;fr&quot; data-color=&quot;#1f5fbf&quot; "
+        "data-text-color=&quot;#ffffff&quot;&gt;&lt;/div&gt;"
     ) in html
     assert "/static/js/paybutton.js" in html
     assert f'<div id="button-preview" data-payplatform-button data-key="{key}" data-amount="free"' in html

@@ -254,7 +254,7 @@ def test_the_payments_export_escapes_formulas_from_shoppers(alice_client, mercha
     assert row["description"] == "'" + text
     assert row["email"] == "'=1+2@example.org"
     assert row["metadata"].startswith("{")
-    assert row["amount"] == "8900"  # numbers we write stay numbers
+    assert row["amount"] == "89.00"  # numbers we write stay numbers (decimal euros, finding 16)
 
 
 def test_the_payments_export_leaves_ordinary_text_alone(alice_client, merchant_a):
@@ -310,6 +310,8 @@ def test_the_accounting_report_escapes_text_cells_and_keeps_negative_amounts_as_
         for i, cell in enumerate(line):
             if header[i] in ("gross_amount", "fee", "net_amount", "balance"):
                 assert re.fullmatch(r"-?\d+", cell), (header[i], cell)
+            elif header[i] in reports.EURO_COLUMNS:  # decimal euros (finding 16): numbers too
+                assert re.fullmatch(r"-?\d+\.\d\d", cell), (header[i], cell)
             else:
                 assert cell[:1] not in ("=", "+", "-", "@", "\t", "\r"), (header[i], cell)
 

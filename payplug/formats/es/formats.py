@@ -1,0 +1,6 @@
+"""Dates in Spanish: '3 dic 2026, 14:05'."""
+
+DATETIME_FORMAT = SHORT_DATETIME_FORMAT = "j b Y, H:i"
+DATE_FORMAT = SHORT_DATE_FORMAT = "j b Y"
+MONTH_DAY_FORMAT = "j b"
+TIME_FORMAT = "H:i"

@@ -1,0 +1,6 @@
+"""Dates in French: '3 déc. 2026 14:05'."""
+
+DATETIME_FORMAT = SHORT_DATETIME_FORMAT = "j N Y H:i"
+DATE_FORMAT = SHORT_DATE_FORMAT = "j N Y"
+MONTH_DAY_FORMAT = "j N"
+TIME_FORMAT = "H:i"
