@@ -123,3 +123,30 @@ def find_api_key(raw: str, *, auth_version=keycache.UNKNOWN) -> ApiKey | None:
         ApiKey.objects.filter(pk=key.pk, last_used_at=key.last_used_at).update(last_used_at=now)
         key.last_used_at = now
     return key if auth_version is keycache.UNKNOWN else keycache.copy_of(key)
+
+
+PLUGIN_KEY_NAME = "plugin"
+PLUGIN_KEYS_KEPT = 3
+
+
+def create_plugin_key(merchant: Merchant, *, is_live: bool, user, actor: Actor) -> str:
+    """A new secret key for a CMS plugin's email-and-password login (`POST /v1/keys`); returns it raw.
+
+    Each login makes a new key named "plugin" for (merchant, mode, user): secret keys are stored
+    hashed, so an existing one cannot be shown again. At most PLUGIN_KEYS_KEPT of them stay active
+    per user and mode; older ones are revoked (audited), so repeated logins never pile keys up,
+    while a plugin that logs in twice during its setup (the PHP SDK's getPermissionsByLogin does)
+    keeps the keys of both calls working.
+    """
+    with transaction.atomic():
+        Merchant.objects.select_for_update().filter(pk=merchant.pk).first()  # one login at a time per merchant
+        key, raw = create_api_key(merchant, is_live=is_live, kind=ApiKey.Kind.SECRET, actor=actor, name=PLUGIN_KEY_NAME)
+        previous = (
+            ApiKey.objects.usable()
+            .filter(merchant=merchant, is_live=is_live, kind=ApiKey.Kind.SECRET, name=PLUGIN_KEY_NAME, created_by=user)
+            .exclude(pk=key.pk)
+            .order_by("-created_at", "-pk")
+        )
+        for old in previous[PLUGIN_KEYS_KEPT - 1 :]:
+            revoke_api_key(old, actor)
+    return raw

@@ -4,7 +4,7 @@ from django.urls import re_path
 from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
 from drf_spectacular.views import SpectacularAPIView
 
-from payments.api import reports, views
+from payments.api import account, reports, views
 
 ID = r"(?P<{}>[^/]+)"
 
@@ -32,6 +32,9 @@ urlpatterns = [
         reports.AccountingReportDetail.as_view(),
         name="api_accounting_report",
     ),
+    re_path(r"^account/?$", account.AccountDetail.as_view(), name="api_account"),
+    re_path(r"^keys/?$", account.KeysLogin.as_view(), name="api_keys"),
+    re_path(r"^publishable_keys/?$", account.PublishableKeyCreate.as_view(), name="api_publishable_keys"),
 ]
 
 

@@ -11,8 +11,9 @@ What this package adds to drf-spectacular's inference:
 * `requests`: request bodies that say what the serializers accept: `additionalProperties: false` on
   every `StrictSerializer` (unknown keys → 400), nullability, enums, bounds, the billing address's
   required names (each resource module adjusts its own bodies);
-* `payments`, `refunds`, `customers`, `cards`, `accounting_reports`: response components for every
-  resource object, exact (every key required, no other key), its path parameter and its examples;
+* `payments`, `refunds`, `customers`, `cards`, `accounting_reports`, `account`: response components for
+  every resource object, exact (every key required, no other key), its path parameter and its examples
+  (`account` also has the plugin login's body, error responses and description);
 * `common`: the field types these are built from; `errors`: the shared `Error` component and the
   error responses.
 
@@ -24,6 +25,15 @@ schema generator) is loaded.
 
 from __future__ import annotations
 
+from payments.api.schema.account import (
+    ACCOUNT_EXAMPLES,
+    KEYS_LOGIN_DESCRIPTION,
+    KEYS_LOGIN_EXAMPLES,
+    Account,
+    PublishableKey,
+    SecretKeys,
+    keys_login_responses,
+)
 from payments.api.schema.accounting_reports import ACCOUNTING_REPORT_CREATE_EXAMPLES, REPORT_ID, AccountingReport
 from payments.api.schema.cards import CARD_ID, Card, CardDeleted, CardList
 from payments.api.schema.customers import (
@@ -48,10 +58,13 @@ from payments.api.schema.requests import StrictSerializerSchema
 
 __all__ = [
     "ACCOUNTING_REPORT_CREATE_EXAMPLES",
+    "ACCOUNT_EXAMPLES",
     "CARD_ID",
     "CUSTOMER_CREATE_EXAMPLES",
     "CUSTOMER_ID",
     "ERRORS",
+    "KEYS_LOGIN_DESCRIPTION",
+    "KEYS_LOGIN_EXAMPLES",
     "PAYMENT_CREATE_EXAMPLES",
     "PAYMENT_EXAMPLE",
     "PAYMENT_ID",
@@ -59,6 +72,7 @@ __all__ = [
     "REFUND_CREATE_EXAMPLES",
     "REFUND_ID",
     "REPORT_ID",
+    "Account",
     "AccountingReport",
     "Card",
     "CardDeleted",
@@ -69,9 +83,12 @@ __all__ = [
     "Error",
     "Payment",
     "PaymentList",
+    "PublishableKey",
     "Refund",
     "RefundList",
     "SecretKeyScheme",
+    "SecretKeys",
     "StrictSerializerSchema",
+    "keys_login_responses",
     "strip_trailing_slashes",
 ]

@@ -17,10 +17,13 @@ class Error(ResponseObject):
         "`payment_already_paid`, `payment_already_failed`, `payment_pending`, `payment_not_deferred`, "
         "`payment_not_authorized`, `authorization_expired`, `refund_exceeds_remaining`, `refund_amount_too_small`, "
         "`refund_not_yet_allowed`, `refund_window_closed`, `payment_disputed`, `refund_refused`) (400); "
-        "`authentication_required`, `invalid_api_key` (401); `publishable_key_not_allowed`, `account_not_live`, "
-        "`account_suspended`, `feature_not_enabled`, `https_required` (403); `not_found` (404); "
+        "`authentication_required`, `invalid_api_key`; `invalid_credentials`, `otp_required`, `invalid_otp` on "
+        "`POST /v1/keys` (401); `publishable_key_not_allowed`, `account_not_live`, `account_suspended`, "
+        "`feature_not_enabled`, `https_required`; `no_account`, `insufficient_role` on `POST /v1/keys` (403); "
+        "`not_found` (404); "
         "`method_not_allowed` (405, a known route with another method); `idempotency_key_reused`, "
-        "`idempotency_key_in_use` (409); `payload_too_large` (413); `rate_limited` (429); `server_error` (500); "
+        "`idempotency_key_in_use` (409); `payload_too_large` (413); `rate_limited`, `login_locked` (429); "
+        "`server_error` (500); "
         "`service_unavailable` (503)."
     )
     message = serializers.CharField(
