@@ -139,6 +139,9 @@ class Merchant(models.Model):
     min_amount = models.PositiveIntegerField(default=99)
     max_amount = models.PositiveIntegerField(default=2_000_000)
     live_save_card_enabled = models.BooleanField(_("saved cards in live mode"), default=False)
+    # Visa, Mastercard, Maestro and CB are always accepted; American Express only when the merchant
+    # turned it on in Settings (payments.cards.is_accepted).
+    accepts_american_express = models.BooleanField(_("American Express accepted"), default=False)
     blocked_countries = models.JSONField(default=list, blank=True)
     allowed_origins = models.JSONField(default=list, blank=True)
 
@@ -364,3 +367,32 @@ class AuditLog(models.Model):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
+
+
+class PluginPasswordQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class PluginPassword(models.Model):
+    """A password a user made in the dashboard for one e-commerce plugin, as "app passwords" are.
+
+    It lets a user with two-factor authentication connect a plugin that sends only an email and a
+    password (`POST /v1/keys`, the PHP SDK's getKeysByLogin), and does nothing else: it never logs
+    in to the dashboard. Only its hash is stored (Django's password hashers); it is shown once.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="plugin_passwords")
+    name = models.CharField(_("name"), max_length=60)
+    password_hash = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PluginPasswordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return self.name

@@ -8,7 +8,10 @@ from django.utils import timezone
 
 from payplug.logging import luhn_valid
 
+# Accepted for every merchant. American Express only for a merchant who turned it on in Settings
+# (Merchant.accepts_american_express): see accepted_brands().
 ACCEPTED_BRANDS = ("Visa", "Mastercard", "Maestro", "CB")
+AMERICAN_EXPRESS = "American Express"
 
 _BRANDS = [
     # (brand, prefix regex, lengths)
@@ -33,8 +36,17 @@ def detect_brand(number: str) -> str | None:
     return None
 
 
-def is_accepted(brand: str | None) -> bool:
-    return brand in ACCEPTED_BRANDS
+def accepted_brands(merchant=None) -> tuple[str, ...]:
+    """The brands this merchant accepts. Without a merchant: the brands every merchant accepts."""
+    if merchant is not None and merchant.accepts_american_express:
+        return (*ACCEPTED_BRANDS, AMERICAN_EXPRESS)
+    return ACCEPTED_BRANDS
+
+
+def is_accepted(brand: str | None, merchant=None) -> bool:
+    """Whether `merchant` takes cards of `brand`. Pass the merchant: without one, American Express,
+    which each merchant enables on its own, is refused."""
+    return brand in accepted_brands(merchant)
 
 
 def number_error(number: str) -> str | None:
@@ -77,7 +89,7 @@ ANY_BRAND = "*"
 
 def cvc_length(brand: str | None) -> int:
     """Digits of the security code: 4 (on the front) for American Express, 3 (on the back) otherwise."""
-    return 4 if brand == "American Express" else 3
+    return 4 if brand == AMERICAN_EXPRESS else 3
 
 
 def valid_cvc(cvc: str, brand: str | None) -> bool:

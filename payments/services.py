@@ -264,7 +264,7 @@ def submit_card(
         p = _lock(payment_id)
         _check_payable(p)
         _check_merchant_may_charge(p)
-        if not cards.is_accepted(brand):
+        if not cards.is_accepted(brand, p.merchant):
             # Not a failure of the card itself: no vault, no acquirer; `card` stays empty (spec §7.1).
             attempt = PaymentAttempt.objects.create(
                 payment=p,
@@ -319,6 +319,24 @@ def pay_with_saved_card(p: Payment, saved: Card, *, shopper_present: bool) -> Pa
         p = _lock(p.pk)
         _check_payable(p)
         _check_merchant_may_charge(p)
+        if not cards.is_accepted(saved.brand, p.merchant):
+            # Saved while the merchant took the brand (American Express), which it has since turned off.
+            attempt = PaymentAttempt.objects.create(
+                payment=p,
+                status=AttemptStatus.FAILED,
+                saved_card=saved,
+                card_last4=saved.last4,
+                card_bin=saved.bin,
+                card_brand=saved.brand,
+                card_exp_month=saved.exp_month,
+                card_exp_year=saved.exp_year,
+                card_fingerprint=saved.fingerprint,
+                acquirer="none",
+                failure_code="method_unsupported",
+                failure_message=FAILURE_MESSAGES["method_unsupported"],
+            )
+            _record_failed_attempt(p, attempt, show_card=False)
+            return attempt
         acquirer = get_acquirer(p.is_live)
         attempt = PaymentAttempt.objects.create(
             payment=p,

@@ -402,6 +402,29 @@ class BrandingForm(forms.Form):
         return changes
 
 
+class PaymentMethodsForm(forms.Form):
+    """The card brands the merchant takes besides those every merchant takes (Visa, Mastercard,
+    Maestro, CB)."""
+
+    FIELDS = ("accepts_american_express",)
+
+    accepts_american_express = forms.BooleanField(
+        label=_("Accept American Express"),
+        required=False,
+        help_text=_(
+            "Your payment pages then take American Express cards, whose security code has 4 digits, "
+            "on the front. Otherwise they are refused as a card brand that is not accepted."
+        ),
+    )
+
+    @classmethod
+    def initial_for(cls, merchant: Merchant) -> dict:
+        return {name: getattr(merchant, name) for name in cls.FIELDS}
+
+    def changes(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.FIELDS}
+
+
 class ThrottledPasswordResetForm(PasswordResetForm):
     """Django's reset form, sending at most one email per account every two minutes.
 

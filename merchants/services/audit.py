@@ -79,6 +79,8 @@ ACTIONS = {
     "security.two_factor_enabled": _("Two-factor authentication turned on"),
     "security.two_factor_disabled": _("Two-factor authentication turned off"),
     "security.backup_codes_replaced": _("Backup codes replaced"),
+    "security.plugin_password_created": _("Plugin password created"),
+    "security.plugin_password_revoked": _("Plugin password revoked"),
 }
 OBJECT_TYPES = {
     "merchant": _("Organisation"),
@@ -109,6 +111,7 @@ FIELDS = {
     "time_zone": _("Time zone"),
     "allowed_origins": _("Allowed websites"),
     "blocked_countries": _("Blocked countries"),
+    "plugin_password": _("Plugin password"),
 }
 _ROLE_KEYS = {"role", "previous"}
 _NOTHING = "—"

@@ -54,13 +54,15 @@ from merchants.forms.accounts import (
     OrganisationForm,
     OrganisationProfileForm,
     OtpCodeForm,
+    PaymentMethodsForm,
     SignupForm,
     ThrottledPasswordResetForm,
     verify_second_factor,
 )
+from merchants.forms.plugin_passwords import PluginPasswordForm
 from merchants.middleware import SESSION_LIVE, SESSION_MERCHANT
 from merchants.models import Invitation, Membership, Merchant, User
-from merchants.services import accounts, organisations, team
+from merchants.services import accounts, organisations, plugin_passwords, team
 from merchants.services.audit import Actor
 from merchants.services.errors import MerchantError
 
@@ -498,6 +500,8 @@ def account_security(request):
         initial={"language": _supported_language(user.preferred_language) or translation.get_language()}
     )
     backup_codes: list[str] = []
+    plugin_password_form = PluginPasswordForm(request=request)
+    new_plugin_password, plugin_password_secret = None, ""
 
     if action == "enable" and not two_factor_on:
         enable_form = EnableTwoFactorForm(request.POST)
@@ -516,11 +520,30 @@ def account_security(request):
         disable_form = DisableTwoFactorForm(request.POST, user=user)
         if disable_form.is_valid():
             accounts.disable_two_factor(user, Actor.from_request(request))
+            plugin_passwords.revoke_all_plugin_passwords(user, Actor.from_request(request))  # they stand for 2FA
             messages.success(request, _("Two-factor authentication is off."))
             return redirect("account_security")
     elif action == "backup_codes" and two_factor_on:
         backup_codes = accounts.replace_backup_codes(user, Actor.from_request(request))
         messages.success(request, _("New backup codes are ready; the old ones no longer work."))
+    elif action == "plugin_password" and two_factor_on:
+        plugin_password_form = PluginPasswordForm(request.POST, request=request)
+        if plugin_password_form.is_valid():
+            try:
+                new_plugin_password, plugin_password_secret = plugin_passwords.create_plugin_password(
+                    user, plugin_password_form.cleaned_data["name"], Actor.from_request(request)
+                )
+            except MerchantError as error:
+                plugin_password_form.add_error(None, str(error))
+            else:
+                plugin_password_form = PluginPasswordForm(request=request)  # shown once, on this answer only
+    elif action == "revoke_plugin_password":
+        revoked = plugin_passwords.revoke_plugin_password(
+            user, request.POST.get("plugin_password", ""), Actor.from_request(request)
+        )
+        if revoked is not None:
+            messages.success(request, _("The password “%(name)s” no longer works.") % {"name": revoked.name})
+        return redirect("account_security")
     elif action == "password":
         password_form = PasswordChangeForm(user, request.POST)
         if password_form.is_valid():
@@ -548,6 +571,10 @@ def account_security(request):
         "password_form": password_form,
         "language_form": language_form,
         "backup_codes": backup_codes,
+        "plugin_password_form": plugin_password_form,
+        "new_plugin_password": new_plugin_password,
+        "plugin_password_secret": plugin_password_secret,
+        "plugin_passwords": plugin_passwords.active_plugin_passwords(user),
     }
     if two_factor_on:
         context["backup_codes_left"] = accounts.backup_codes_left(user)
@@ -651,6 +678,7 @@ def settings_view(request):
     branding_form = BrandingForm(
         initial={"brand_name": merchant.brand_name, "brand_color": merchant.brand_color, "logo": merchant.logo}
     )
+    methods_form = PaymentMethodsForm(initial=PaymentMethodsForm.initial_for(merchant))
 
     if request.method == "POST":
         if not can_manage:
@@ -669,6 +697,12 @@ def settings_view(request):
                 organisations.update_profile(merchant, actor, branding_form.changes())
                 messages.success(request, _("The branding is saved."))
                 return redirect("dashboard:settings")
+        elif action == "payment_methods":
+            methods_form = PaymentMethodsForm(request.POST)
+            if methods_form.is_valid():
+                organisations.update_profile(merchant, actor, methods_form.changes())
+                messages.success(request, _("The payment methods are saved."))
+                return redirect("dashboard:settings")
         elif action == "submit":
             try:
                 organisations.submit_for_review(merchant, actor)
@@ -685,7 +719,7 @@ def settings_view(request):
             return redirect("dashboard:settings")
 
     if not can_manage:
-        for form in (profile_form, branding_form):
+        for form in (profile_form, branding_form, methods_form):
             for field in form.fields.values():
                 field.disabled = True
 
@@ -693,6 +727,7 @@ def settings_view(request):
         "merchant": merchant,
         "profile_form": profile_form,
         "branding_form": branding_form,
+        "methods_form": methods_form,
         "can_manage": can_manage,
         "missing_fields": _missing_field_labels(merchant),
         "admins_without_2fa": merchant.admins_without_two_factor(),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
+from payments import cards
 from payments.acquirers.base import Acquirer, AcquirerResult, CardData, Outcome
 from payments.models import SandboxOperation
 from payplug.ids import random_base62
@@ -43,6 +44,8 @@ TEST_CARDS = {
     "4000000000000077": TIMEOUT,
     "4100000000000019": FRAUD,
     "4000000000000259": DISPUTE,
+    # American Express: reaches the sandbox only for a merchant who enabled the brand (services).
+    "378282246310005": SUCCESS,
 }
 
 DECLINE_MESSAGES = {
@@ -56,6 +59,16 @@ DECLINE_MESSAGES = {
 
 def behaviour_of(number: str) -> str:
     return TEST_CARDS.get(number, UNKNOWN_NUMBER)
+
+
+def _behaviour(card: CardData) -> str:
+    behaviour = behaviour_of(card.number)
+    # A security code of the wrong length for the brand (3 digits for American Express's 4-digit CID)
+    # is a wrong code, as an issuer would say. No code at all: a saved card, nothing to check.
+    authorising = behaviour in (SUCCESS, FRICTIONLESS_3DS, CHALLENGE_3DS)
+    if authorising and card.cvc and len(card.cvc) != cards.cvc_length(cards.detect_brand(card.number)):
+        return INCORRECT_CVC
+    return behaviour
 
 
 # The sandbox's test cards are French cards: every answer about one says so (spec §7 examples).
@@ -125,7 +138,7 @@ class SandboxAcquirer(Acquirer):
         previous = self._replay(idempotency_key)
         if previous is not None:
             return self._result(previous)
-        behaviour = behaviour_of(card.number)
+        behaviour = _behaviour(card)
         needs_challenge = shopper_present and (behaviour == CHALLENGE_3DS or force_3ds)
         if behaviour == TIMEOUT:
             # The acquirer did authorise; its answer was lost. Inquiry will say so.

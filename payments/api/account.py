@@ -8,7 +8,9 @@ They are what the official PHP SDK's `Authentication` class calls (`getAccount`,
 `POST /v1/keys` is the one v1 route without a secret key: it is a login. It goes through
 `django.contrib.auth.authenticate`, hence through django-axes exactly like the dashboard login
 (same failure count per email and address, same lockout), asks users with two-factor
-authentication for a one-time code (`otp`), and answers with new secret keys
+authentication for a one-time code (`otp`) unless `password` is one of their plugin passwords
+(merchants.services.plugin_passwords: made in the dashboard for plugins that cannot send a code,
+never accepted by the dashboard login), and answers with new secret keys
 (`merchants.services.keys.create_plugin_key`). No key, password or code is ever logged or stored
 in an idempotency record.
 """
@@ -18,7 +20,8 @@ from __future__ import annotations
 import re
 
 from axes import utils as axes_utils
-from axes.helpers import get_cool_off
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_cool_off, get_credentials
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
@@ -33,6 +36,7 @@ from rest_framework.response import Response
 from merchants.forms.accounts import verify_second_factor
 from merchants.models import ApiKey, Membership, Merchant
 from merchants.roles import MANAGE_KEYS, role_allows
+from merchants.services import plugin_passwords
 from merchants.services.audit import Actor
 from merchants.services.keys import create_api_key, create_plugin_key
 from payments.api import schema
@@ -48,7 +52,8 @@ CURRENCIES = ("EUR",)
 _OTP = re.compile(r"^[0-9A-Za-z -]*$")
 _ACCOUNT_ID = re.compile(r"^acct_[0-9A-Za-z]+$")
 
-# The payment methods the plugins look up in `payment_methods` (none is offered here: spec §14).
+# The payment methods the plugins look up in `payment_methods` (none is offered here, spec §14,
+# but American Express cards when the merchant accepts them).
 OTHER_PAYMENT_METHODS = (
     "american_express",
     "apple_pay",
@@ -88,6 +93,7 @@ def account_object(merchant: Merchant, is_live: bool) -> dict:
     low, high = merchant_bounds(merchant)
     methods = {name: {"enabled": False} for name in OTHER_PAYMENT_METHODS}
     methods["apple_pay"]["allowed_domain_names"] = []
+    methods["american_express"]["enabled"] = merchant.accepts_american_express
     return {
         "id": merchant.public_id,
         "object": "account",
@@ -206,6 +212,12 @@ def _locked_out(http_request) -> ApiError:
     )
 
 
+def _is_locked_out(http_request, email: str) -> bool:
+    """Whether django-axes refuses this email from this address now, as its authentication backend
+    would (checked before a plugin password, which django.contrib.auth.authenticate does not know)."""
+    return settings.AXES_ENABLED and not AxesProxyHandler.is_allowed(http_request, get_credentials(username=email))
+
+
 def _choose_membership(user, account_id: str | None) -> Membership:
     memberships = list(user.memberships.select_related("merchant"))
     if not memberships:
@@ -249,7 +261,7 @@ class KeysLogin(ApiView):
         request={"application/json": KeysLoginSerializer},
         responses=schema.keys_login_responses("New secret keys, shown only in this answer."),
         description=schema.KEYS_LOGIN_DESCRIPTION,
-        examples=schema.KEYS_LOGIN_EXAMPLES[:2],
+        examples=schema.KEYS_LOGIN_EXAMPLES[:3],
     )
     @api_operation(
         "keys_create",
@@ -265,18 +277,29 @@ class KeysLogin(ApiView):
         http_request = request._request  # axes records and locks on Django's request
         email = data["email"].strip().lower()  # one spelling per person, as the dashboard login
         password = data["password"]
-        user = authenticate(http_request, username=email, password=password)
+        user = None
+        if plugin_passwords.looks_like_plugin_password(password):
+            # A plugin password stands for the password and the code of a user with two-factor
+            # authentication. Tried first, after the lockout; if it is not one, the same password goes
+            # to authenticate() below, which counts the failure, so failures count exactly once.
+            if _is_locked_out(http_request, email):
+                raise _locked_out(http_request)
+            user = plugin_passwords.authenticate(email, password)
+        by_plugin_password = user is not None
+        if user is None:
+            user = authenticate(http_request, username=email, password=password)
         if user is None:
             if getattr(http_request, "axes_locked_out", False):
                 raise _locked_out(http_request)
             raise _login_error("invalid_credentials", "The email or the password is not correct.")
-        if user_has_device(user, confirmed=True):
+        if not by_plugin_password and user_has_device(user, confirmed=True):
             code = data.get("otp") or ""
             if not code.strip():
                 raise _login_error(
                     "otp_required",
                     "This user has two-factor authentication: send the current code of the authenticator app "
-                    "(or a backup code) in `otp`.",
+                    "(or a backup code) in `otp`, or send as `password` a plugin password made on the dashboard's "
+                    "security page.",
                 )
             device, throttled = verify_second_factor(user, code)
             if device is None:

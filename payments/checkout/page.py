@@ -72,6 +72,11 @@ DECLINE_REASONS = [
 ]
 # Failure codes about one field of the form.
 FAILURE_FIELDS = {"incorrect_number": "number"}
+# The security code's hint: it names American Express only to shoppers of a merchant who takes it.
+CVC_HINT = _("The 3 digits on the back of the card.")
+CVC_HINT_WITH_AMEX = _("3 digits on the back, 4 on the front for American Express.")
+# Drawn for this site in static/img/cards/ (<name>.svg; the brand in lower case otherwise).
+LOGO_FILES = {cards.AMERICAN_EXPRESS: "amex"}
 
 
 class SecretInput(forms.TextInput):
@@ -128,7 +133,7 @@ class CardForm(forms.Form):
     cvc = forms.CharField(
         label=_("Security code"),
         max_length=4,
-        help_text=_("The 3 digits on the back of the card."),
+        help_text=CVC_HINT,
         widget=SecretInput(
             attrs={
                 "autocomplete": "cc-csc",
@@ -140,9 +145,11 @@ class CardForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, allow_save_card=False, kept: KeptCard | None = None, **kwargs):
+    def __init__(self, *args, merchant=None, allow_save_card=False, kept: KeptCard | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.kept = None
+        if cards.is_accepted(cards.AMERICAN_EXPRESS, merchant):
+            self.fields["cvc"].help_text = CVC_HINT_WITH_AMEX
         if kept is not None:
             self.keep(kept)
         if allow_save_card:
@@ -230,9 +237,11 @@ class CardForm(forms.Form):
 # --- helpers ----------------------------------------------------------------------------------------
 
 
-def accepted_logos() -> list[tuple[str, str]]:
-    """(brand, static path) of the accepted-card logos shown by the card number."""
-    return [(brand, f"img/cards/{brand.lower()}.svg") for brand in cards.ACCEPTED_BRANDS]
+def accepted_logos(merchant) -> list[tuple[str, str]]:
+    """(brand, static path) of the logos of the cards this merchant accepts, shown by the card number."""
+    return [
+        (brand, f"img/cards/{LOGO_FILES.get(brand, brand.lower())}.svg") for brand in cards.accepted_brands(merchant)
+    ]
 
 
 def _payment(token: str) -> Payment:
@@ -323,7 +332,7 @@ def saved_cards(payment) -> list[Card]:
         .filter(customer__public_id=payment.customer_public_id, customer__deleted_at__isnull=True)
         .order_by("-created_at", "-id")[:5]
     )
-    return [card for card in found if not card.is_expired(today) and cards.is_accepted(card.brand)]
+    return [card for card in found if not card.is_expired(today) and cards.is_accepted(card.brand, payment.merchant)]
 
 
 def _guarded(request, payment):
@@ -369,7 +378,7 @@ def pay(request, token):
     if unavailable:
         return unavailable
     offered = saved_cards(payment)
-    form = CardForm(allow_save_card=payment.allow_save_card)
+    form = CardForm(merchant=payment.merchant, allow_save_card=payment.allow_save_card)
     status, card_error, kept_reference = 200, None, ""
     if request.method == "POST":
         if not guards.form_is_genuine(request, payment):
@@ -384,7 +393,7 @@ def pay(request, token):
             card_error, status = _("This saved card can no longer be used. Enter a card below."), 400
         else:
             kept, kept_reference = _kept_card(request, payment)
-            form = CardForm(request.POST, allow_save_card=payment.allow_save_card, kept=kept)
+            form = CardForm(request.POST, merchant=payment.merchant, allow_save_card=payment.allow_save_card, kept=kept)
             if form.is_valid():
                 card = form.card(_reveal_kept(payment, kept) if form.cleaned_data["number"] is None else None)
                 response = _attempt(
@@ -419,7 +428,7 @@ def pay(request, token):
             "card_error": card_error,
             "failure_text": failure_text(payment),
             "attempts_left": max(0, MAX_FAILED_ATTEMPTS - payment.failed_attempts),
-            "card_logos": accepted_logos(),
+            "card_logos": accepted_logos(payment.merchant),
             "kept_card": form.kept,
             "kept_card_reference": kept_reference if request.method == "POST" else "",
         },

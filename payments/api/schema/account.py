@@ -166,6 +166,11 @@ KEYS_LOGIN_EXAMPLES = [
         value={"email": "alice@example.org", "password": "correct-horse-battery-staple", "otp": "123456"},
     ),
     OpenApiExample(
+        "With a plugin password (two-factor users, password-only plugins)",
+        request_only=True,
+        value={"email": "alice@example.org", "password": "k3vq-7mzp-t9aw-x2hd"},
+    ),
+    OpenApiExample(
         "New keys",
         response_only=True,
         status_codes=["201"],
@@ -180,7 +185,12 @@ KEYS_LOGIN_DESCRIPTION = (
     'successful login creates a test key (and a live key when live mode is open), named "plugin", audited in '
     "the dashboard. At most 3 plugin keys per user and mode stay active: the next login revokes the oldest.\n"
     "* **Two-factor authentication.** A user with an authenticator app must also send `otp`, its current 6-digit "
-    "code (or one of the backup codes): without it → 401 `otp_required`, a wrong one → 401 `invalid_otp`.\n"
+    "code (or one of the backup codes): without it → 401 `otp_required`, a wrong one → 401 `invalid_otp`. "
+    "Or, for plugins that send only an email and a password (the SDK's `getKeysByLogin`), `password` is a "
+    '*plugin password* the user made on the dashboard\'s security page ("Passwords for e-commerce plugins": '
+    "16 letters and digits such as `abcd-efgh-ijkl-mnop`, shown once, revocable): it stands for the password "
+    "and the code, needs no `otp`, and never logs in to the dashboard. A revoked one → 401 "
+    "`invalid_credentials`, and its failures count like any wrong password.\n"
     "* **Brute force.** Failures count with the dashboard login's, per email and client address: after "
     "`AXES_FAILURE_LIMIT` failures (5 by default) that pair is refused, right password or not, with 429 "
     "`login_locked` for `AXES_COOLOFF_HOURS` (`Retry-After`). The route is also rate-limited per address.\n"
@@ -199,7 +209,8 @@ LOGIN_401 = OpenApiResponse(
             401,
             "otp_required",
             "This user has two-factor authentication: send the current code of the authenticator app "
-            "(or a backup code) in `otp`.",
+            "(or a backup code) in `otp`, or send as `password` a plugin password made on the dashboard's "
+            "security page.",
         ),
     ],
 )
@@ -226,7 +237,7 @@ LOGIN_429 = OpenApiResponse(
 
 def keys_login_responses(success_description: str) -> dict:
     return {
-        201: OpenApiResponse(SecretKeys, success_description, examples=[KEYS_LOGIN_EXAMPLES[2]]),
+        201: OpenApiResponse(SecretKeys, success_description, examples=[KEYS_LOGIN_EXAMPLES[-1]]),
         400: ERRORS[400],
         401: LOGIN_401,
         403: LOGIN_403,
@@ -237,14 +248,21 @@ def keys_login_responses(success_description: str) -> dict:
 
 def _keys_login(schema, serializer, registry):
     set_property(schema, "email", description="The dashboard user's email (any case; not checked for format).")
-    set_property(schema, "password", format="password", writeOnly=True, description="The dashboard password.")
+    set_property(
+        schema,
+        "password",
+        format="password",
+        writeOnly=True,
+        description="The dashboard password, or one of the user's plugin passwords (made in the dashboard; "
+        "then no `otp` is needed).",
+    )
     set_property(
         schema,
         "otp",
         pattern="^[0-9A-Za-z -]*$",
         writeOnly=True,
-        description="Required when the user has two-factor authentication: the authenticator app's current "
-        "6-digit code, or one of the backup codes.",
+        description="Required when the user has two-factor authentication and `password` is the dashboard "
+        "password: the authenticator app's current 6-digit code, or one of the backup codes.",
     )
     set_property(
         schema,
