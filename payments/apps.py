@@ -9,7 +9,7 @@ class PaymentsConfig(AppConfig):
         from notifications import registry
 
         # Importing the task modules registers the Celery tasks in every process, eager mode included.
-        from payments import receipts, services, tasks
+        from payments import installments, receipts, services, tasks
         from payments.dashboard import home as payments_home
         from payments.metrics import refresh_payment_gauges
         from payplug.metrics import on_scrape
@@ -17,9 +17,13 @@ class PaymentsConfig(AppConfig):
         on_scrape(refresh_payment_gauges)
         # IPN attempts report their status code onto the payment; receipts follow payment.paid.
         registry.on_ipn_result(services.record_ipn_response)
+        registry.on_ipn_result(installments.record_ipn_response)
         registry.subscribe("payment.paid", receipts.send_receipt.name)
         # Test mode: the sandbox dispute card's chargeback follows payment.paid (payments.tasks).
         registry.subscribe("payment.paid", tasks.sandbox_chargeback.name)
+        # Installment plans: each installment follows its payment's outcome (payments.installments).
+        registry.subscribe("payment.paid", tasks.installment_payment_paid.name)
+        registry.subscribe("payment.failed", tasks.installment_payment_failed.name)
         # The dashboard home (merchants.home): figures, balance, what needs attention, the sidebar count.
         home.register_panel(
             "payments",

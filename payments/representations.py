@@ -116,7 +116,7 @@ def payment(p) -> dict:
         "description": p.description,
         "metadata": p.metadata or {},
         "payment_method": None,
-        "installment_plan_id": None,
+        "installment_plan_id": p.installment_plan_id,  # the plan's public id (a to_field key): no join
         "customer_id": p.customer_public_id,
         "payment_context": p.payment_context,
         "dispute": p.dispute,
@@ -185,4 +185,31 @@ def accounting_report(r, now=None) -> dict:
         "status": status,
         "temporary_url": temporary_url(r) if available else None,
         "file_available_until": ts(r.file_available_until),
+    }
+
+
+def installment_plan(plan, installments, payment_ids: dict[int, list[str]], payment_url: str | None) -> dict:
+    """Addendum §17.1. `installments` in index order; `payment_ids` maps an installment's index to
+    its payments' ids, oldest first; `payment_url` is the first installment's hosted page."""
+    failure = None
+    if plan.failure_code:
+        failure = {"code": plan.failure_code, "message": plan.failure_message or ""}
+    return {
+        "id": plan.public_id,
+        "object": "installment_plan",
+        "is_live": plan.is_live,
+        "currency": plan.currency,
+        "created_at": ts(plan.created_at),
+        "is_active": plan.is_active,
+        "is_fully_paid": plan.is_fully_paid,
+        "schedule": [
+            {"date": item.date.isoformat(), "amount": item.amount, "payment_ids": payment_ids.get(item.index, [])}
+            for item in installments
+        ],
+        "failure": failure,
+        "billing": address(plan.billing),
+        "shipping": address(plan.shipping, SHIPPING_KEYS) if plan.shipping is not None else None,
+        "hosted_payment": {"payment_url": payment_url, "return_url": plan.return_url, "cancel_url": plan.cancel_url},
+        "notification": {"url": plan.notification_url, "response_code": plan.notification_response_code},
+        "metadata": plan.metadata or {},
     }

@@ -166,6 +166,11 @@ class NewPayment:
     source: str = "api"
     shopper_ip: str | None = None
     shopper_language: str | None = None
+    # An installment of a plan (payments.installments), which charges a merchant-initiated one
+    # itself once the row is committed (`charge_saved_card=False`).
+    installment_plan: object | None = None
+    installment_index: int | None = None
+    charge_saved_card: bool = True
 
 
 def create_payment(merchant, is_live: bool, data: NewPayment) -> Payment:
@@ -205,11 +210,13 @@ def create_payment(merchant, is_live: bool, data: NewPayment) -> Payment:
         shopper_ip=data.shopper_ip,
         shopper_language=data.shopper_language or (data.billing or {}).get("language"),
         billing_email=((data.billing or {}).get("email") or None),
+        installment_plan=data.installment_plan,
+        installment_index=data.installment_index,
     )
     prepared.insert(p)
     if data.sent_by == "EMAIL":
         transaction.on_commit(lambda: _email_payment_request(p.pk))
-    if data.saved_card is not None:
+    if data.saved_card is not None and data.charge_saved_card:
         pay_with_saved_card(p, data.saved_card, shopper_present=not merchant_initiated)
         p.refresh_from_db()
     return p

@@ -4,7 +4,7 @@ calls a service."""
 from celery import shared_task
 
 from notifications.models import Event
-from payments import services
+from payments import installments, services
 from payments.idempotency import purge_expired
 from payments.models import Payment
 from payments.money import disputes, ledger, payouts, reports
@@ -18,6 +18,11 @@ def reconcile_pending():
 @shared_task(name="payments.expire_due")
 def expire_due():
     return services.expire_due()
+
+
+@shared_task(name="payments.charge_due_installments")
+def charge_due_installments():
+    return installments.charge_due()
 
 
 @shared_task(name="payments.purge_idempotency_keys")
@@ -100,3 +105,26 @@ def sandbox_chargeback(event_id: int):
         return None
     scheduled = disputes.schedule_sandbox_chargeback(payment_id)
     return scheduled.due_at.isoformat() if scheduled else None
+
+
+def _payment_pk(event_id: int) -> int | None:
+    event = Event.objects.filter(pk=event_id, object_type="payment").first()
+    if event is None:
+        return None
+    return Payment.objects.filter(public_id=event.object_id).values_list("pk", flat=True).first()
+
+
+@shared_task(name="payments.installment_payment_paid", acks_late=True)
+def installment_payment_paid(event_id: int):
+    """Subscriber of `payment.paid`: an installment's payment settles its installment (once)."""
+    payment_id = _payment_pk(event_id)
+    if payment_id is not None:
+        installments.on_payment_paid(payment_id)
+
+
+@shared_task(name="payments.installment_payment_failed", acks_late=True)
+def installment_payment_failed(event_id: int):
+    """Subscriber of `payment.failed`: a declined installment is retried, or its plan fails."""
+    payment_id = _payment_pk(event_id)
+    if payment_id is not None:
+        installments.on_payment_failed(payment_id)

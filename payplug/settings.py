@@ -179,6 +179,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = env.str(
 CELERY_BEAT_SCHEDULE: dict = {
     "reconcile-pending-authorizations": {"task": "payments.reconcile_pending", "schedule": 30.0},
     "expire-payments": {"task": "payments.expire_due", "schedule": 60.0},
+    # Installment plans: claims each due installment by compare-and-set, so runs may overlap.
+    "payments-charge-due-installments": {"task": "payments.charge_due_installments", "schedule": 60.0},
     "purge-idempotency-keys": {"task": "payments.purge_idempotency_keys", "schedule": 3600.0},
     "fraud-resolve-due-reviews": {"task": "fraud.resolve_due_reviews", "schedule": 60.0},
     # Re-queues events never dispatched and deliveries whose task was lost (at least once).

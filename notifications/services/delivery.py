@@ -326,6 +326,8 @@ def _payment_of(event: Event) -> str | None:
         return event.object_id
     if event.object_type == "refund":
         return (event.payload or {}).get("payment_id")
+    if event.object_type == "installment_plan":  # the plan's own `notification.response_code`
+        return event.object_id
     return None
 
 

@@ -78,12 +78,12 @@ def permissions(merchant: Merchant, is_live: bool) -> dict:
         "use_live_mode": merchant.live_enabled,
         # Test mode always saves cards; live mode once staff enabled it (spec §2 `feature_not_enabled`).
         "can_save_cards": (not is_live) or merchant.live_save_card_enabled,
-        # Installment plans (addendum §17) are not served yet: /v1/installment_plans answers 404.
-        "can_create_installment_plan": False,
+        # Installment plans (addendum §17) keep the card for the later installments: as saved cards.
+        "can_create_installment_plan": (not is_live) or merchant.live_save_card_enabled,
         "can_create_deferred_payment": True,  # `authorized_amount` then capture (spec §7.5)
         "can_use_oney": False,
         "can_use_integrated_payments": False,  # hosted fields are not offered (spec §14)
-        "can_use_american_express": False,
+        "can_use_american_express": merchant.accepts_american_express,  # Settings > Payment methods
         "can_use_bancontact": False,
         "can_use_apple_pay": False,
     }

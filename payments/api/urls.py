@@ -4,7 +4,7 @@ from django.urls import re_path
 from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
 from drf_spectacular.views import SpectacularAPIView
 
-from payments.api import account, reports, views
+from payments.api import account, installments, reports, views
 
 ID = r"(?P<{}>[^/]+)"
 
@@ -31,6 +31,17 @@ urlpatterns = [
         rf"^accounting_reports/{ID.format('report_id')}/?$",
         reports.AccountingReportDetail.as_view(),
         name="api_accounting_report",
+    ),
+    re_path(r"^installment_plans/?$", installments.InstallmentPlanCreate.as_view(), name="api_installment_plans"),
+    re_path(
+        rf"^installment_plans/{ID.format('installment_plan_id')}/?$",
+        installments.InstallmentPlanDetail.as_view(),
+        name="api_installment_plan",
+    ),
+    re_path(
+        rf"^installment_plans/{ID.format('installment_plan_id')}/test_clock/?$",
+        installments.InstallmentPlanTestClock.as_view(),
+        name="api_installment_plan_test_clock",
     ),
     re_path(r"^account/?$", account.AccountDetail.as_view(), name="api_account"),
     re_path(r"^keys/?$", account.KeysLogin.as_view(), name="api_keys"),

@@ -3,6 +3,7 @@ them from `payments.models` (every model, and `_link_slug`, which migration 0002
 
 from payments.models.disputes import Dispute, DisputeEvidence
 from payments.models.idempotency import IdempotencyRecord
+from payments.models.installments import Installment, InstallmentPlan
 from payments.models.ledger import (
     AppendOnlyModel,
     AppendOnlyQuerySet,
@@ -45,6 +46,8 @@ __all__ = [
     "Dispute",
     "DisputeEvidence",
     "IdempotencyRecord",
+    "Installment",
+    "InstallmentPlan",
     "LedgerAccount",
     "LedgerEntry",
     "LedgerTransaction",

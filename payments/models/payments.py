@@ -154,6 +154,17 @@ class Payment(TenantModel):
     shopper_ip = models.GenericIPAddressField(null=True, blank=True)
     shopper_language = models.CharField(max_length=8, null=True)
     link = models.ForeignKey("PaymentLink", null=True, blank=True, on_delete=models.SET_NULL, related_name="payments")
+    # The installment plan this payment pays an installment of (1-based index), else null. Keyed by
+    # the plan's public id, so that the representation's `installment_plan_id` needs no join.
+    installment_plan = models.ForeignKey(
+        "InstallmentPlan",
+        to_field="public_id",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payments",
+    )
+    installment_index = models.PositiveSmallIntegerField(null=True, blank=True)
     # Set once, by the first receipt task that claims it (payments.receipts): one receipt per payment.
     receipt_sent_at = models.DateTimeField(null=True, blank=True)
     # billing.email copied into an indexed column for the back office's filter (set at creation).

@@ -148,7 +148,7 @@ def test_get_keys_by_login_then_the_plugin_s_setup(auth, merchant, owner_email):
     stored = woocommerce_setup(account["httpResponse"])
     assert stored["company_id"] == merchant.public_id
     assert stored["currencies"] == '["EUR"]'
-    assert stored["installment"]["enabled"] is False
+    assert stored["installment"]["enabled"] is True  # installment plans are served (addendum §17)
     assert stored["deferred"]["enabled"] is True and stored["one_click"]["enabled"] is True
     assert stored["payplug"]["amounts"] == {"min": {"EUR": 99}, "max": {"EUR": 2000000}}
     assert stored["apple_pay"] == {"enabled": False, "allowed_domains": "[]"}
@@ -161,7 +161,7 @@ def test_get_permissions(auth, secret_key):
     assert permissions["use_live_mode"] is False
     assert permissions["can_save_cards"] is True
     assert permissions["can_create_deferred_payment"] is True
-    assert permissions["can_create_installment_plan"] is False
+    assert permissions["can_create_installment_plan"] is True
     assert permissions["can_use_oney"] is False
 
 

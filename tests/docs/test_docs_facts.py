@@ -778,6 +778,19 @@ class World:
             "customer": self.customer,
             "card": self.card,
             "accounting_report": self.report,
+            "installment_plan": self._created(
+                "/v1/installment_plans",
+                {
+                    "currency": "EUR",
+                    "schedule": [
+                        {"date": "TODAY", "amount": 15000},
+                        {"date": (timezone.now().date() + timedelta(days=31)).isoformat(), "amount": 15000},
+                    ],
+                    "billing": {"first_name": "Jeanne", "last_name": "Martin", "email": "jeanne@example.org"},
+                    "hosted_payment": {"return_url": "https://shop.example.org/ok"},
+                    "metadata": {"order_id": "42"},
+                },
+            ),
             "account": self.api.get("/v1/account").json(),
             "list": self.api.get("/v1/payments").json(),
             "error": self.api.get("/v1/payments/pay_unknown").json(),

@@ -139,7 +139,11 @@ class Payment(ResponseObject):
     description = serializers.CharField(allow_null=True)
     metadata = api_fields.MetadataField()
     payment_method = serializers.CharField(allow_null=True, help_text="Always null (Oney payments only).")
-    installment_plan_id = serializers.CharField(allow_null=True, help_text="Always null (not offered).")
+    installment_plan_id = Pattern(
+        "^inst_[0-9A-Za-z]+$",
+        allow_null=True,
+        help_text="The installment plan (`inst_...`) this payment pays an installment of, else null.",
+    )
     customer_id = nullable_id_field("cus")
     payment_context = api_fields.JSONObjectField(allow_null=True)
     dispute = Dispute(allow_null=True)

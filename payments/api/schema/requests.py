@@ -10,7 +10,7 @@ from __future__ import annotations
 from drf_spectacular.extensions import OpenApiSerializerExtension
 
 from payments.api import fields as api_fields
-from payments.api.schema import account, accounting_reports, cards, customers, refunds
+from payments.api.schema import account, accounting_reports, cards, customers, installment_plans, refunds
 from payments.api.schema import payments as payment_schema
 from payplug.api import StrictSerializer
 
@@ -40,6 +40,7 @@ TWEAKS = {
     **cards.REQUEST_TWEAKS,
     **accounting_reports.REQUEST_TWEAKS,
     **account.REQUEST_TWEAKS,
+    **installment_plans.REQUEST_TWEAKS,
 }
 
 

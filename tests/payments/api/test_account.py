@@ -11,6 +11,7 @@ from payments.amounts import MAX_AMOUNT, MIN_AMOUNT
 from tests import factories
 from tests.payments.api.test_openapi import Document, load_document
 from tests.payments.helpers import payment_body
+from tests.payments.installments.helpers import plan_body
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +57,7 @@ def test_the_account_of_a_test_key(api, merchant_a):
     assert body["permissions"] == {
         "use_live_mode": False,
         "can_save_cards": True,
-        "can_create_installment_plan": False,
+        "can_create_installment_plan": True,
         "can_create_deferred_payment": True,
         "can_use_oney": False,
         "can_use_integrated_payments": False,
@@ -210,3 +211,27 @@ def test_the_answers_match_the_schema(api, live_api, merchant_a):
     document.check("get", "/v1/account", Client().get("/v1/account"))
     document.check("post", "/v1/publishable_keys", api.post("/v1/publishable_keys"))
     document.check("post", "/v1/publishable_keys", api.post("/v1/publishable_keys", {"x": 1}))
+
+
+def test_american_express_is_in_the_permissions_once_the_merchant_accepts_it(api, merchant_a):
+    body = api.get("/v1/account").json()
+    assert body["permissions"]["can_use_american_express"] is False
+    assert body["payment_methods"]["american_express"]["enabled"] is False
+
+    Merchant.objects.filter(pk=merchant_a.pk).update(accepts_american_express=True)
+
+    body = api.get("/v1/account").json()
+    assert body["permissions"]["can_use_american_express"] is True
+    assert body["payment_methods"]["american_express"]["enabled"] is True
+
+
+def test_can_create_installment_plan_tells_the_truth_in_both_modes(api, live_api, live_shop):
+    """True where POST /v1/installment_plans works: test mode, and live once saved cards are enabled."""
+    assert api.get("/v1/account").json()["permissions"]["can_create_installment_plan"] is True
+    assert live_api.get("/v1/account").json()["permissions"]["can_create_installment_plan"] is False
+    refused = live_api.post("/v1/installment_plans", plan_body(live_shop))
+    assert refused.status_code == 403 and refused.json()["code"] == "feature_not_enabled"
+
+    Merchant.objects.filter(pk=live_shop.pk).update(live_save_card_enabled=True)
+
+    assert live_api.get("/v1/account").json()["permissions"]["can_create_installment_plan"] is True
