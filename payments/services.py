@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from merchants.models import Merchant
 from notifications.services.outbox import publish
-from payments import bins, cards, representations, vault
+from payments import bins, cards, events, representations, vault
 from payments.acquirers import get_acquirer
 from payments.acquirers.base import AcquirerResult, AcquirerUnavailable, CardData, Outcome
 from payments.errors import MerchantUnavailable, PaymentError
@@ -70,16 +70,7 @@ def _lock(payment_id: int) -> Payment:
     return Payment.objects.select_for_update().get(pk=payment_id)
 
 
-def _publish(p: Payment, event_type: str, *, ipn: bool) -> None:
-    publish(
-        merchant=p.merchant,
-        is_live=p.is_live,
-        type=event_type,
-        object_type="payment",
-        object_id=p.public_id,
-        payload=representations.payment(p),
-        ipn_url=p.notification_url if ipn else None,
-    )
+_publish = events.publish_payment
 
 
 def _set_failure(p: Payment, code: str, message: str | None = None) -> None:

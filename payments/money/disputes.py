@@ -32,8 +32,7 @@ from django.utils.translation import gettext as _
 
 from notifications.models import EmailSubscription
 from notifications.services import emails as member_emails
-from notifications.services.outbox import publish
-from payments import representations
+from payments import events
 from payments.acquirers import sandbox
 from payments.errors import PaymentError
 from payments.models import Dispute, DisputeEvidence, Payment, PaymentAttempt, ScheduledChargeback
@@ -85,18 +84,6 @@ def _read(upload) -> bytes:
     data = upload.read()
     upload.seek(0)
     return data
-
-
-def _publish_payment(p: Payment, event_type: str, *, ipn: bool) -> None:
-    publish(
-        merchant=p.merchant,
-        is_live=p.is_live,
-        type=event_type,
-        object_type="payment",
-        object_id=p.public_id,
-        payload=representations.payment(p),
-        ipn_url=p.notification_url if ipn else None,
-    )
 
 
 # --- sandbox: the dispute card ---------------------------------------------------------------------
@@ -181,7 +168,7 @@ def open_dispute(payment: Payment, reason: str, now=None) -> Dispute:
         ledger.post_chargeback(dispute, now)
         p.dispute = {"amount": amount, "reason": reason, "created_at": int(now.timestamp())}
         p.save(update_fields=["dispute", "updated_at"])
-        _publish_payment(p, "payment.disputed", ipn=True)
+        events.publish_payment(p, "payment.disputed", ipn=True)
         # The team's "dispute opened" email (the beat task sends it if this task is lost).
         enqueue_after_commit("payments.send_dispute_opened_email", [dispute.pk])
     return dispute
@@ -296,10 +283,10 @@ def close(dispute: Dispute, won: bool, now=None) -> Dispute:
         locked.save(update_fields=["status", "closed_at"])
         if won:
             ledger.post_dispute_won(locked, now)
-            _publish_payment(p, "payment.dispute_won", ipn=False)
+            events.publish_payment(p, "payment.dispute_won", ipn=False)
         else:
             ledger.post_dispute_lost(locked, now)
-            _publish_payment(p, "payment.dispute_lost", ipn=False)
+            events.publish_payment(p, "payment.dispute_lost", ipn=False)
     return locked
 
 
