@@ -11,6 +11,7 @@ class PaymentsConfig(AppConfig):
         # Importing the task modules registers the Celery tasks in every process, eager mode included.
         from payments import installments, receipts, services, tasks
         from payments.dashboard import home as payments_home
+        from payments.dashboard import installments as installments_dashboard
         from payments.metrics import refresh_payment_gauges
         from payplug.metrics import on_scrape
 
@@ -41,4 +42,10 @@ class PaymentsConfig(AppConfig):
         )
         home.register_attention("disputes", payments_home.dispute_items, permission=roles.VIEW_PAYMENTS, order=10)
         home.register_attention("stuck_payments", payments_home.stuck_items, permission=roles.VIEW_PAYMENTS, order=40)
+        home.register_attention(
+            "failing_installment_plans",
+            installments_dashboard.attention_items,
+            permission=roles.VIEW_PAYMENTS,
+            order=30,
+        )
         home.register_counter("open_disputes", payments_home.open_disputes, permission=roles.VIEW_PAYMENTS)

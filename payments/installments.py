@@ -44,6 +44,7 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from merchants.services.audit import Actor, audit
 from notifications.services.outbox import publish
 from payments import amounts, display, representations, services
 from payments.acquirers.base import AcquirerUnavailable
@@ -536,9 +537,10 @@ def _fail_plan(plan: InstallmentPlan, code: str, message: str) -> None:
     _publish(plan, "installment_plan.failed", ipn=True)
 
 
-def abort_plan(plan: InstallmentPlan) -> InstallmentPlan:
+def abort_plan(plan: InstallmentPlan, actor: Actor | None = None) -> InstallmentPlan:
     """PATCH {"aborted": true} (addendum §17.3): nothing more is charged; paid installments stay
-    paid. An inactive plan is returned unchanged."""
+    paid. An inactive plan is returned unchanged. `actor`: a dashboard user, written to the audit
+    log (the API's abort is the integrator's, as for payments)."""
     with transaction.atomic():
         plan = _lock_plan(plan.pk)
         if not plan.is_active:
@@ -549,6 +551,15 @@ def abort_plan(plan: InstallmentPlan) -> InstallmentPlan:
         plan.save()
         _end_open(plan)
         _publish(plan, "installment_plan.aborted", ipn=True)
+        if actor is not None:
+            audit(
+                plan.merchant,
+                actor,
+                "installment_plan.aborted",
+                obj_type="installment_plan",
+                obj_id=plan.public_id,
+                is_live=plan.is_live,
+            )
     return plan
 
 

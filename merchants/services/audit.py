@@ -71,6 +71,7 @@ ACTIONS = {
     "team.role_changed": _("Role changed"),
     "team.member_removed": _("Team member removed"),
     "payment_link.created": _("Payment link created"),
+    "installment_plan.aborted": _("Installment plan aborted"),
     "payment_link.updated": _("Payment link changed"),
     "payment_link.activated": _("Payment link activated"),
     "payment_link.deactivated": _("Payment link deactivated"),

@@ -27,6 +27,9 @@ FRICTIONLESS_3DS = "3ds_frictionless"
 TIMEOUT = "timeout"
 FRAUD = "fraud"  # authorised; the fraud engine refuses it (test-mode signal, see fraud app)
 DISPUTE = "dispute"  # authorised and captured; a chargeback follows
+# Authorised while the shopper is there (the hosted page); declined when charged without the shopper
+# (merchant-initiated: the later installments of a plan), to try declines with the test clock.
+LATER_DECLINE = "later_decline"
 UNKNOWN_NUMBER = "unknown_number"
 
 TEST_CARDS = {
@@ -44,6 +47,7 @@ TEST_CARDS = {
     "4000000000000077": TIMEOUT,
     "4100000000000019": FRAUD,
     "4000000000000259": DISPUTE,
+    "4000000000000341": LATER_DECLINE,
     # American Express: reaches the sandbox only for a merchant who enabled the brand (services).
     "378282246310005": SUCCESS,
 }
@@ -65,7 +69,7 @@ def _behaviour(card: CardData) -> str:
     behaviour = behaviour_of(card.number)
     # A security code of the wrong length for the brand (3 digits for American Express's 4-digit CID)
     # is a wrong code, as an issuer would say. No code at all: a saved card, nothing to check.
-    authorising = behaviour in (SUCCESS, FRICTIONLESS_3DS, CHALLENGE_3DS)
+    authorising = behaviour in (SUCCESS, FRICTIONLESS_3DS, CHALLENGE_3DS, LATER_DECLINE)
     if authorising and card.cvc and len(card.cvc) != cards.cvc_length(cards.detect_brand(card.number)):
         return INCORRECT_CVC
     return behaviour
@@ -139,6 +143,18 @@ class SandboxAcquirer(Acquirer):
         if previous is not None:
             return self._result(previous)
         behaviour = _behaviour(card)
+        if behaviour == LATER_DECLINE and not shopper_present:
+            op = self._remember(
+                idempotency_key,
+                "authorize",
+                behaviour,
+                Outcome.DECLINED,
+                amount,
+                None,
+                "card_declined",
+                DECLINE_MESSAGES[DECLINE],
+            )
+            return self._result(op)
         needs_challenge = shopper_present and (behaviour == CHALLENGE_3DS or force_3ds)
         if behaviour == TIMEOUT:
             # The acquirer did authorise; its answer was lost. Inquiry will say so.

@@ -3,7 +3,7 @@ disputes, payment links and the pay button."""
 
 from django.urls import path
 
-from payments.dashboard import links, views
+from payments.dashboard import installments, links, views
 
 urlpatterns = [
     path("payments/", views.payments, name="payments"),
@@ -11,6 +11,10 @@ urlpatterns = [
     path("payments/<str:payment_id>/", views.payment_detail, name="payment"),
     path("payments/<str:payment_id>/refund/", views.refund_confirm, name="payment_refund"),
     path("payments/<str:payment_id>/simulate-chargeback/", views.simulate_chargeback, name="payment_chargeback"),
+    path("installment-plans/", installments.plan_list, name="installment_plans"),
+    path("installment-plans/<str:plan_id>/", installments.plan_detail, name="installment_plan"),
+    path("installment-plans/<str:plan_id>/abort/", installments.plan_abort, name="installment_plan_abort"),
+    path("installment-plans/<str:plan_id>/test-clock/", installments.plan_test_clock, name="installment_plan_clock"),
     path("customers/", views.customers, name="customers"),
     path("customers/<str:customer_id>/", views.customer_detail, name="customer"),
     path("balance/", views.balance, name="balance"),

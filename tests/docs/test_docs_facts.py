@@ -52,6 +52,7 @@ from tests.docs.pages import (
     settings_variables,
     table_rows,
 )
+from tests.payments.installments.helpers import advance, create_plan, first_payment
 
 HOUR = 3600
 DAY = 24 * HOUR
@@ -326,6 +327,15 @@ def test_each_sandbox_card_does_what_its_row_says(api, merchant_a, number, brand
         assert body["card"]["brand"] == brand
     if "the message says why" in afterwards:
         assert outcome.split(": ")[1].split()[0] in body["failure"]["message"]
+    if "merchant-initiated" in outcome:
+        # The later installments of a plan paid with this card: declined, when the clock reaches them.
+        code = re.search(r"declined with `(\w+)`", afterwards).group(1)
+        plan = create_plan(api, merchant_a, amounts=(10000, 10000))
+        pay(first_payment(plan), number, cvc=cvc)
+        assert retrieve(api, {"id": plan["schedule"][0]["payment_ids"][0]})["is_paid"]
+        plan = advance(api, plan["id"], 30)
+        declined = retrieve(api, {"id": plan["schedule"][1]["payment_ids"][0]})
+        assert not declined["is_paid"] and declined["failure"]["code"] == code, declined["failure"]
     if "disputed" in afterwards:
         scheduled = apps.get_model("payments", "ScheduledChargeback").objects.get(payment__public_id=payment["id"])
         delay = scheduled.due_at.timestamp() - body["paid_at"]

@@ -29,6 +29,7 @@ from payplug.urls import dashboard_patterns
 from tests import factories
 from tests.merchants.helpers_team import login
 from tests.payments.helpers import create_payment, pay
+from tests.payments.installments.helpers import create_plan
 
 ORIGIN = "https://asso.example.org"
 IBAN = "FR1420041010050500013M02606"
@@ -381,6 +382,7 @@ def everything(api, alice, merchant_a):
         "kind": "svg",
         "delivery_id": delivery.public_id,
         "endpoint_id": endpoint.public_id,
+        "plan_id": create_plan(api, merchant_a)["id"],
     }
 
 
