@@ -59,12 +59,13 @@ class Card(TenantModel):
         MASTERCARD = "Mastercard"
         MAESTRO = "Maestro"
         CB = "CB"
+        AMERICAN_EXPRESS = "American Express"  # saved only where the merchant accepts it
 
     public_id = models.CharField(max_length=40, unique=True, default=id_factory("card"))
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="cards")
     vault_entry = models.ForeignKey(VaultEntry, on_delete=models.PROTECT, related_name="+")
     fingerprint = models.CharField(max_length=64)
-    brand = models.CharField(max_length=12, choices=Brand.choices)
+    brand = models.CharField(max_length=20, choices=Brand.choices)
     last4 = models.CharField(max_length=4)
     bin = models.CharField(max_length=6, blank=True)  # first six digits: allowed in clear by PCI DSS
     exp_month = models.PositiveSmallIntegerField()

@@ -107,7 +107,7 @@ def retrieve(api, payment: dict) -> dict:
 
 
 def run_task(name: str):
-    return current_app.tasks[name].apply().get()
+    return current_app.tasks[name].apply(throw=True).result
 
 
 def paid_payment(api, **fields) -> dict:

@@ -118,5 +118,5 @@ def test_the_job_is_a_task_on_the_beat_schedule(merchant_a):
     scheduled = {entry["task"] for entry in django_settings.CELERY_BEAT_SCHEDULE.values()}
 
     assert "payments.delete_expired_report_files" in scheduled
-    assert current_app.tasks["payments.delete_expired_report_files"].apply().get() == 1
+    assert current_app.tasks["payments.delete_expired_report_files"].apply(throw=True).result == 1
     assert not default_storage.exists(report.file.name)
