@@ -226,8 +226,9 @@ def create_plan(merchant, is_live: bool, new: NewPlan) -> InstallmentPlan:
     return plan
 
 
-def _page_payment(plan: InstallmentPlan, installment: Installment) -> Payment:
-    """A hosted-page payment of `installment`; the card it is paid with is saved for the plan."""
+def _installment_payment(plan: InstallmentPlan, installment: Installment, **how) -> Payment:
+    """A payment of `installment`, with what every payment of the plan carries; `how` says how it
+    is paid (a hosted page, or the saved card)."""
     return services.create_payment(
         plan.merchant,
         plan.is_live,
@@ -235,14 +236,19 @@ def _page_payment(plan: InstallmentPlan, installment: Installment) -> Payment:
             amount=installment.amount,
             billing=plan.billing,
             shipping=plan.shipping,
-            return_url=plan.return_url,
-            cancel_url=plan.cancel_url,
             notification_url=plan.notification_url,
             metadata=plan.metadata,
-            save_card=True,
             installment_plan=plan,
             installment_index=installment.index,
+            **how,
         ),
+    )
+
+
+def _page_payment(plan: InstallmentPlan, installment: Installment) -> Payment:
+    """A hosted-page payment of `installment`; the card it is paid with is saved for the plan."""
+    return _installment_payment(
+        plan, installment, return_url=plan.return_url, cancel_url=plan.cancel_url, save_card=True
     )
 
 
@@ -347,21 +353,12 @@ def _claim(installment_id: int, plan_id: int, now) -> int | None:
         if card is None:
             _declined(plan, installment, "card_declined", "The saved card of the plan can no longer be used.", now=now)
             return None
-        payment = services.create_payment(
-            plan.merchant,
-            plan.is_live,
-            services.NewPayment(
-                amount=installment.amount,
-                billing=plan.billing,
-                shipping=plan.shipping,
-                notification_url=plan.notification_url,
-                metadata=plan.metadata,
-                saved_card=card,
-                initiator="MERCHANT",
-                charge_saved_card=False,  # below, once this transaction is committed
-                installment_plan=plan,
-                installment_index=installment.index,
-            ),
+        payment = _installment_payment(
+            plan,
+            installment,
+            saved_card=card,
+            initiator="MERCHANT",
+            charge_saved_card=False,  # below, once this transaction is committed
         )
         installment.charge_payment = payment
         installment.save(update_fields=["charge_payment", "updated_at"])

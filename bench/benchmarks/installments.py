@@ -44,12 +44,12 @@ from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 
 import django
-import MySQLdb
 import redis
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.db import OperationalError, connection, connections
 
 from bench.harness import RESULTS, ROOT, Processes, log, redis_answers
+from bench.mysql import recreate_database
 
 NAME = "installments"
 TIME_LIMIT = 8 * 3600  # 100,000 due installments, twice, take hours on 2 cores (see bench/README.md)
@@ -79,20 +79,6 @@ def environment(database_url: str, redis_url: str | None) -> dict[str, str]:
     if redis_url:
         env.update(REDIS_URL=redis_url, CELERY_BROKER_URL=redis_url, CACHE_KEY_PREFIX="installments-bench")
     return env
-
-
-def recreate_database(database_url: str) -> None:
-    parts = urlsplit(database_url)
-    name = parts.path.lstrip("/")
-    if not name.startswith("bench_installments"):
-        raise SystemExit(f"refusing to drop {name}: only bench_installments* databases are managed here")
-    conn = MySQLdb.connect(
-        host=parts.hostname, port=parts.port or 3306, user=parts.username or "root", passwd=parts.password or ""
-    )
-    cursor = conn.cursor()
-    cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
-    cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
-    conn.close()
 
 
 # --- data (in-process, after django.setup(); the CI test uses these too) -------------------------------
@@ -444,7 +430,7 @@ def main(argv=None) -> dict:
             raise SystemExit(f"no Redis at {redis_url}: start one, pass --redis-url, or --eager")
     env = environment(args.database_url, redis_url)
     os.environ.update(env)
-    recreate_database(args.database_url)
+    recreate_database(args.database_url, "bench_installments")
     django.setup()
     from django.core.management import call_command  # noqa: PLC0415  after django.setup()
 

@@ -30,10 +30,8 @@ import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
 import django
-import MySQLdb
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, transaction
@@ -42,6 +40,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bench.harness import RESULTS
+from bench.mysql import recreate_database
 
 NAME = "money"
 DATABASE_URL = "mysql://root@127.0.0.1:3306/bench_money"
@@ -67,20 +66,6 @@ def setup_django(database_url: str) -> None:
     django.setup()
     # DEBUG stays off (no query log), but pages render without a collectstatic manifest.
     settings.STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
-
-
-def recreate_database(database_url: str) -> None:
-    parts = urlsplit(database_url)
-    name = parts.path.lstrip("/")
-    if not name.startswith("bench_money"):
-        raise SystemExit(f"refusing to drop {name}: only bench_money* databases are managed here")
-    conn = MySQLdb.connect(
-        host=parts.hostname, port=parts.port or 3306, user=parts.username or "root", passwd=parts.password or ""
-    )
-    cursor = conn.cursor()
-    cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
-    cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
-    conn.close()
 
 
 # --- data ------------------------------------------------------------------------------------------
@@ -457,7 +442,7 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     info_file = RESULTS / ".money_data.json"
     if not args.reuse:
-        recreate_database(args.database_url)
+        recreate_database(args.database_url, "bench_money")
     setup_django(args.database_url)
     if args.reuse and info_file.exists():
         info = json.loads(info_file.read_text())
