@@ -25,6 +25,16 @@ WEBHOOK_EVENT_TYPES = [
     ("refund.created", _("A refund was created")),
     ("accounting_report.available", _("An accounting report is ready")),
     ("payout.paid", _("A payout was sent to the bank account")),
+    ("subscription.created", _("A subscription was created")),
+    ("subscription.activated", _("A subscription started (its first payment or card check went through)")),
+    ("subscription.payment_succeeded", _("A subscription's charge was paid")),
+    ("subscription.payment_failed", _("A subscription's charge was declined")),
+    ("subscription.card_updated", _("A subscriber replaced their card")),
+    ("subscription.card_expiring", _("A subscriber's card expires before its next charge")),
+    ("subscription.paused", _("A subscription was paused")),
+    ("subscription.resumed", _("A subscription was resumed")),
+    ("subscription.canceled", _("A subscription was canceled")),
+    ("subscription.ended", _("A subscription reached its end")),
 ]
 
 

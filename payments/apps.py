@@ -9,9 +9,10 @@ class PaymentsConfig(AppConfig):
         from notifications import registry
 
         # Importing the task modules registers the Celery tasks in every process, eager mode included.
-        from payments import installments, receipts, services, tasks
+        from payments import installments, receipts, services, subscriptions, tasks
         from payments.dashboard import home as payments_home
         from payments.dashboard import installments as installments_dashboard
+        from payments.dashboard import subscriptions as subscriptions_dashboard
         from payments.metrics import refresh_payment_gauges
         from payplug.metrics import on_scrape
 
@@ -19,12 +20,17 @@ class PaymentsConfig(AppConfig):
         # IPN attempts report their status code onto the payment; receipts follow payment.paid.
         registry.on_ipn_result(services.record_ipn_response)
         registry.on_ipn_result(installments.record_ipn_response)
+        registry.on_ipn_result(subscriptions.record_ipn_response)
         registry.subscribe("payment.paid", receipts.send_receipt.name)
         # Test mode: the sandbox dispute card's chargeback follows payment.paid (payments.tasks).
         registry.subscribe("payment.paid", tasks.sandbox_chargeback.name)
         # Installment plans: each installment follows its payment's outcome (payments.installments).
         registry.subscribe("payment.paid", tasks.installment_payment_paid.name)
         registry.subscribe("payment.failed", tasks.installment_payment_failed.name)
+        # Subscriptions likewise (payments.subscriptions); a card check saves the card, then is voided.
+        registry.subscribe("payment.paid", tasks.subscription_payment_paid.name)
+        registry.subscribe("payment.failed", tasks.subscription_payment_failed.name)
+        registry.subscribe("payment.capturable", tasks.subscription_card_checked.name)
         # The dashboard home (merchants.home): figures, balance, what needs attention, the sidebar count.
         home.register_panel(
             "payments",
@@ -47,5 +53,11 @@ class PaymentsConfig(AppConfig):
             installments_dashboard.attention_items,
             permission=roles.VIEW_PAYMENTS,
             order=30,
+        )
+        home.register_attention(
+            "past_due_subscriptions",
+            subscriptions_dashboard.attention_items,
+            permission=roles.VIEW_PAYMENTS,
+            order=35,
         )
         home.register_counter("open_disputes", payments_home.open_disputes, permission=roles.VIEW_PAYMENTS)

@@ -10,6 +10,7 @@ import hashlib
 import re
 
 from django.utils import translation
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 SHOPPER_LANGUAGES = ("en", "fr", "it", "es")
@@ -168,3 +169,14 @@ def brand_palette(value: str | None) -> dict[str, str]:
 def brand_version(value: str | None) -> str:
     """Cache-busting version of the per-merchant stylesheet: changes when the colour does."""
     return hashlib.sha256(brand_color(value).encode()).hexdigest()[:10]
+
+
+def interval_text(interval: str, count: int) -> str:
+    """'every month', 'every 3 months', 'every year' in the active language (a subscription's rhythm)."""
+    if interval == "year":
+        if count == 1:
+            return gettext("every year")
+        return ngettext("every %(n)d year", "every %(n)d years", count) % {"n": count}
+    if count == 1:
+        return gettext("every month")
+    return ngettext("every %(n)d month", "every %(n)d months", count) % {"n": count}

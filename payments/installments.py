@@ -1,74 +1,44 @@
-"""Installment plans (addendum §17): creation, the scheduler's charges, retries, abort, test clock.
+"""Installment plans (addendum §17): creation, what the plan does with its installments, abort.
 
 A plan is a schedule of 2 to 4 installments. The first is paid by the shopper on the hosted page
 of an ordinary payment (`save_card`: the card is kept for the plan); the later ones are charged on
 their date by `charge_due` (beat, every minute) as merchant-initiated payments on that card: no
 shopper, no 3-D Secure challenge, flagged as such to the acquirer (`shopper_present=False`).
 
-Exactly once. Every change of a plan or an installment happens in a transaction that locks the
-plan row first, then the installment row (one order everywhere, so no deadlock). A due
-installment is claimed by compare-and-set (`scheduled`/`retrying` and due → `charging`) in the
-transaction that also inserts its payment row; the acquirer is called only after that commit,
-through payments.services, whose payment state machine refuses a second authorisation of the same
-payment. So two scheduler runs, a redelivered task or a worker killed at any point never charge an
-installment twice:
-* killed before the commit: nothing happened, the installment is still due;
-* killed after it, before the acquirer call: the payment is still `created`; `charge_due` charges
-  it after STALLED_CHARGE (the payment's own lock and state let only one caller through);
-* killed during the acquirer call, or its answer lost: the attempt stays `processing`/`unknown`
-  and payments' reconciliation asks the acquirer, as for any payment.
-The installment follows its payment: `payment.paid` and `payment.failed` (subscribers in
-payments.tasks) settle it, whichever path resolved the payment.
-
-A decline is retried RETRY_AFTER_DAYS after the first decline (1, 3 and 7 days), and each decline
-emails the shopper a hosted page to pay that installment with another card (a new payment, which
-saves the card for the rest of the plan). After the last retry is declined the plan fails for good:
-`is_active` false, `failure` set, the remaining installments canceled.
-
-Test clock (test mode only): `advance_clock` moves the plan's clock forward (`clock_offset`) and
-the due times of its installments back by as much, then runs `charge_due` for that plan, the code
-path the beat runs. Installment dates are days of the plan's clock in the merchant's time zone;
-an installment is due from the start of its day.
+The charging itself (claim by compare-and-set, exactly once, retries 1, 3 and 7 days after a
+decline with an emailed page, the test clock) is payments.recurring's, shared with subscriptions;
+this module says what a plan does: it is fully paid when every installment is, and fails for good
+when the last retry of one is declined (`is_active` false, `failure` set, the rest canceled).
+Installment dates are days of the plan's clock in the merchant's time zone; an installment is due
+from the start of its day.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from merchants.services.audit import Actor, audit
 from notifications.services.outbox import publish
-from payments import amounts, display, representations, services
-from payments.acquirers.base import AcquirerUnavailable
+from payments import amounts, display, recurring, representations, services
 from payments.amounts import MAX_AMOUNT, MIN_AMOUNT
-from payments.errors import MerchantUnavailable, PaymentError
-from payments.models import Card, Installment, InstallmentPlan, Payment
-from payplug import dates
+from payments.errors import PaymentError
+from payments.models import Installment, InstallmentPlan, Payment
 
 logger = logging.getLogger(__name__)
 Status = Installment.Status
 
 MIN_INSTALLMENTS, MAX_INSTALLMENTS = 2, 4
 MAX_DAYS_AHEAD = 365
-# Retries of a declined installment, in days after its first decline; the plan fails after the last.
-RETRY_AFTER_DAYS = (1, 3, 7)
-# A claimed installment whose payment has not reached the acquirer this long after (the worker
-# died between the claim and the charge) is charged by the next run.
-STALLED_CHARGE = timedelta(minutes=5)
-# When the merchant may not charge now (suspended, live mode off), the charge is tried again later.
-MERCHANT_UNAVAILABLE_DELAY = timedelta(days=1)
-# The shopper is paying the emailed page right now (3-D Secure): the retry waits this long.
-PAGE_BUSY_DELAY = timedelta(hours=1)
-BATCH = 500
-MAX_CLOCK_DAYS = 366
+RETRY_AFTER_DAYS = recurring.RETRY_AFTER_DAYS
+MAX_CLOCK_DAYS = recurring.MAX_CLOCK_DAYS
 
 
 # --- the plan's clock -------------------------------------------------------------------------------
@@ -76,12 +46,7 @@ MAX_CLOCK_DAYS = 366
 
 def plan_today(merchant, offset: timedelta = timedelta(0)) -> date:
     """Today in the plan's clock (real time + offset), in the merchant's time zone."""
-    return timezone.localtime(timezone.now() + offset, dates.zone(merchant.time_zone)).date()
-
-
-def _start_of(day: date, plan: InstallmentPlan) -> datetime:
-    """The real moment the plan's clock reaches `day` (midnight, merchant's time zone)."""
-    return datetime.combine(day, time(0), tzinfo=dates.zone(plan.merchant.time_zone)) - plan.clock_offset
+    return recurring.today(merchant, offset)
 
 
 # --- creation -----------------------------------------------------------------------------------------
@@ -214,7 +179,7 @@ def create_plan(merchant, is_live: bool, new: NewPlan) -> InstallmentPlan:
                 index=index,
                 date=day,
                 amount=amount,
-                next_attempt_at=None if index == 1 else _start_of(day, plan),
+                next_attempt_at=None if index == 1 else recurring.start_of(day, plan),
             )
             for index, (day, amount) in enumerate(new.schedule, start=1)
         ]
@@ -286,241 +251,18 @@ def record_ipn_response(public_id: str, status_code: int) -> None:
         InstallmentPlan.objects.filter(public_id=public_id).update(notification_response_code=status_code)
 
 
-# --- locks ------------------------------------------------------------------------------------------
+# --- what the engine needs to know (payments.recurring) ----------------------------------------
 
 
-def _lock_plan(plan_pk: int) -> InstallmentPlan:
-    return InstallmentPlan.objects.select_for_update().select_related("merchant").get(pk=plan_pk)
-
-
-def _lock_installment(plan: InstallmentPlan, index: int) -> Installment:
-    return Installment.objects.select_for_update().get(plan=plan, index=index)
-
-
-# --- the scheduler --------------------------------------------------------------------------------
-
-
-def charge_due(now=None, *, plan: InstallmentPlan | None = None) -> int:
-    """Beat task body: charge every due installment once; returns how many charges were started."""
-    now = now or timezone.now()
-    due = Installment.objects.filter(status__in=Installment.DUE, next_attempt_at__lte=now, plan__is_active=True)
-    stalled = Installment.objects.filter(
-        status=Status.CHARGING,
-        charge_payment__status=Payment.Status.CREATED,
-        charge_payment__created_at__lte=now - STALLED_CHARGE,
-    )
-    if plan is not None:
-        due, stalled = due.filter(plan=plan), stalled.filter(plan=plan)
-    started = 0
-    for installment_id, plan_id in due.order_by("next_attempt_at", "id").values_list("pk", "plan_id")[:BATCH]:
-        payment_id = _claim(installment_id, plan_id, now)
-        if payment_id is not None:
-            _charge(payment_id)
-            started += 1
-    for payment_id in stalled.values_list("charge_payment_id", flat=True)[:BATCH]:
-        _charge(payment_id)
-    return started
-
-
-def _claim(installment_id: int, plan_id: int, now) -> int | None:
-    """Claim a due installment and insert its payment, in one transaction; the payment's id, or
-    None when another run claimed it first or nothing is to be charged now."""
-    with transaction.atomic():
-        plan = _lock_plan(plan_id)
-        claimed = Installment.objects.filter(
-            pk=installment_id, status__in=Installment.DUE, next_attempt_at__lte=now
-        ).update(status=Status.CHARGING, updated_at=now)
-        if not claimed:
-            return None
-        installment = Installment.objects.select_for_update().get(pk=installment_id)
-        if not plan.is_active:
-            _cancel(installment)
-            return None
-        if services.merchant_refusal(plan.merchant, plan.is_live) is not None:
-            installment.status = Status.RETRYING if installment.attempts else Status.SCHEDULED
-            installment.next_attempt_at = now + MERCHANT_UNAVAILABLE_DELAY
-            installment.save(update_fields=["status", "next_attempt_at", "updated_at"])
-            return None
-        page = installment.page_payment
-        if page is not None and page.status not in (Payment.Status.CREATED, Payment.Status.FAILED):
-            # The shopper is paying (or has just paid) the emailed page: do not charge the card as well.
-            installment.status = Status.RETRYING
-            installment.next_attempt_at = now + PAGE_BUSY_DELAY
-            installment.save(update_fields=["status", "next_attempt_at", "updated_at"])
-            return None
-        _close_page(installment)
-        card = _usable_card(plan)
-        if card is None:
-            _declined(plan, installment, "card_declined", "The saved card of the plan can no longer be used.", now=now)
-            return None
-        payment = _installment_payment(
-            plan,
-            installment,
-            saved_card=card,
-            initiator="MERCHANT",
-            charge_saved_card=False,  # below, once this transaction is committed
-        )
-        installment.charge_payment = payment
-        installment.save(update_fields=["charge_payment", "updated_at"])
-    return payment.pk
-
-
-def _usable_card(plan: InstallmentPlan) -> Card | None:
-    if plan.card_id is None:
-        return None
-    card = Card.objects.filter(pk=plan.card_id, deleted_at__isnull=True).first()
-    if card is None or card.is_expired(plan_today(plan.merchant, plan.clock_offset)):
-        return None
-    return card
-
-
-def _charge(payment_id: int) -> None:
-    """Authorise a claimed installment's payment on the saved card, merchant-initiated."""
-    payment = Payment.objects.select_related("merchant").get(pk=payment_id)
-    card = Card.objects.filter(
-        merchant=payment.merchant, is_live=payment.is_live, public_id=payment.payment_method
-    ).first()
-    if payment.status != Payment.Status.CREATED or card is None:
-        return
-    try:
-        services.pay_with_saved_card(payment, card, shopper_present=False)
-    except services.NotPayable:
-        pass  # another run is charging it (or it expired): its outcome settles the installment
-    except MerchantUnavailable:
-        # Suspended between the claim and the charge: nothing reached the acquirer.
-        services.abort(payment)
-    except AcquirerUnavailable:
-        logger.warning("charge of %s left to reconciliation: acquirer unavailable", payment.public_id)
-
-
-# --- what the payments' outcomes do --------------------------------------------------------------
-
-
-def _installment_of(payment_id: int):
-    row = (
-        Payment.objects.filter(pk=payment_id, installment_plan__isnull=False)
-        .values_list("installment_plan__pk", "installment_index")
-        .first()
-    )
-    return row if row else (None, None)
-
-
-def on_payment_paid(payment_id: int) -> None:
-    """Subscriber of `payment.paid`: an installment's payment went through."""
-    plan_pk, index = _installment_of(payment_id)
-    if plan_pk is None:
-        return
-    with transaction.atomic():
-        plan = _lock_plan(plan_pk)
-        installment = _lock_installment(plan, index)
-        payment = Payment.objects.get(pk=payment_id)
-        if payment.status != Payment.Status.PAID:
-            return
-        if installment.status == Status.PAID:
-            if installment.paid_payment_id != payment.pk:
-                logger.warning("installment %s paid twice (payment %s): refund one", installment, payment.public_id)
-            return
-        now = timezone.now()
-        installment.status = Status.PAID
-        installment.paid_at = now
-        installment.paid_payment = payment
-        installment.next_attempt_at = None
-        installment.charge_payment = None
-        if payment.card_id and plan.is_active:
-            plan.card_id = payment.card_id  # the card the shopper chose is the plan's from now on
-        _close_page(installment, keep=payment)
-        installment.save()
-        if plan.is_active and not Installment.objects.filter(plan=plan).exclude(status=Status.PAID).exists():
-            plan.is_fully_paid = True
-            plan.is_active = False
-            plan.ended_at = now
-            plan.save()
-            _publish(plan, "installment_plan.fully_paid", ipn=True)
-        else:
-            plan.save()
-
-
-def on_payment_failed(payment_id: int) -> None:
-    """Subscriber of `payment.failed`: a decline of an installment's charge, or its page failing."""
-    plan_pk, index = _installment_of(payment_id)
-    if plan_pk is None:
-        return
-    with transaction.atomic():
-        plan = _lock_plan(plan_pk)
-        installment = _lock_installment(plan, index)
-        payment = Payment.objects.get(pk=payment_id)
-        if payment.status != Payment.Status.FAILED:
-            return  # an attempt failed on the page, which stays payable
-        if installment.status == Status.CHARGING and installment.charge_payment_id == payment.pk:
-            if payment.failure_code == "aborted":  # never reached the acquirer (merchant suspended)
-                installment.status = Status.RETRYING if installment.attempts else Status.SCHEDULED
-                installment.next_attempt_at = timezone.now() + MERCHANT_UNAVAILABLE_DELAY
-                installment.charge_payment = None
-                installment.save()
-                return
-            _declined(plan, installment, payment.failure_code or "card_declined", payment.failure_message or "")
-        elif (
-            installment.index == 1
-            and installment.status == Status.SCHEDULED
-            and installment.page_payment_id == payment.pk
-            and plan.is_active
-            and payment.failure_code != "aborted"
-        ):
-            # The first installment was never paid (declined for good, or the page timed out): the
-            # plan never started.
-            installment.status = Status.FAILED
-            installment.save()
-            _fail_plan(plan, payment.failure_code or "timeout", payment.failure_message or "")
-        # Otherwise: an emailed page that failed or expired; the scheduled retries go on.
-
-
-def _declined(plan, installment, code: str, message: str, *, now=None) -> None:
-    """A merchant-initiated charge of `installment` was declined (both rows locked)."""
-    now = now or timezone.now()
-    installment.attempts += 1
-    installment.charge_payment = None
-    retry = installment.attempts - 1  # 0 for the first retry
-    if retry >= len(RETRY_AFTER_DAYS) or not plan.is_active:
-        installment.status = Status.FAILED
-        installment.next_attempt_at = None
-        installment.save()
-        _fail_plan(plan, code, message)
-        return
-    gap = RETRY_AFTER_DAYS[retry] - (RETRY_AFTER_DAYS[retry - 1] if retry else 0)
-    installment.status = Status.RETRYING
-    installment.next_attempt_at = now + timedelta(days=gap)
-    _close_page(installment)
-    page = _page_payment(plan, installment)
-    installment.page_payment = page
-    installment.save()
-    transaction.on_commit(lambda: send_declined_email(installment.pk, page.pk))
-
-
-def _close_page(installment: Installment, keep: Payment | None = None) -> None:
-    """Abort the installment's hosted page if still unpaid (the charge or another page settles it)."""
-    page = installment.page_payment
-    if page is None or (keep is not None and page.pk == keep.pk):
-        return
-    page = Payment.objects.get(pk=page.pk)
-    if page.status == Payment.Status.CREATED:
-        services.abort(page)
-
-
-def _cancel(installment: Installment) -> None:
-    installment.status = Status.CANCELED
-    installment.next_attempt_at = None
-    installment.save()
-    _close_page(installment)
-
-
-def _end_open(plan: InstallmentPlan) -> None:
-    """Cancel what is left to charge (locked rows), and close the pages still payable."""
-    for installment in Installment.objects.select_for_update().filter(plan=plan, status__in=Installment.OPEN):
-        if installment.status == Status.CHARGING and installment.charge_payment_id:
-            charge = Payment.objects.get(pk=installment.charge_payment_id)
-            if charge.status == Payment.Status.CREATED:  # claimed, never sent to the acquirer
-                services.abort(charge)
-        _cancel(installment)
+def _paid(plan: InstallmentPlan, installment: Installment, payment: Payment, now) -> None:
+    if plan.is_active and not Installment.objects.filter(plan=plan).exclude(status=Status.PAID).exists():
+        plan.is_fully_paid = True
+        plan.is_active = False
+        plan.ended_at = now
+        plan.save()
+        _publish(plan, "installment_plan.fully_paid", ipn=True)
+    else:
+        plan.save()
 
 
 def _fail_plan(plan: InstallmentPlan, code: str, message: str) -> None:
@@ -530,8 +272,48 @@ def _fail_plan(plan: InstallmentPlan, code: str, message: str) -> None:
     plan.failure_message = (message or "")[:255]
     plan.ended_at = now
     plan.save()
-    _end_open(plan)
+    recurring.end_open(KIND, plan)
     _publish(plan, "installment_plan.failed", ipn=True)
+
+
+def _first_page_failed(plan: InstallmentPlan, installment: Installment, payment: Payment) -> None:
+    """The first installment was never paid (declined for good, or the page timed out): the plan
+    never started."""
+    _fail_plan(plan, payment.failure_code or "timeout", payment.failure_message or "")
+
+
+KIND = recurring.Kind(
+    owner_model=InstallmentPlan,
+    charge_model=Installment,
+    owner_field="plan",
+    number_field="index",
+    payment_owner_field="installment_plan",
+    payment_number_field="installment_index",
+    chargeable={"plan__is_active": True},
+    is_chargeable=lambda plan: plan.is_active,
+    is_over=lambda plan: not plan.is_active,
+    new_payment=_installment_payment,
+    paid=_paid,
+    declined=lambda plan, installment, code, message: None,
+    failed=_fail_plan,
+    page_failed=_first_page_failed,
+    declined_email=lambda installment_id, page_id: send_declined_email(installment_id, page_id),
+)
+
+
+def charge_due(now=None, *, plan: InstallmentPlan | None = None) -> int:
+    """Beat task body: charge every due installment once; returns how many charges were started."""
+    return recurring.charge_due(KIND, now, owner=plan)
+
+
+def on_payment_paid(payment_id: int) -> None:
+    """Subscriber of `payment.paid`: an installment's payment went through."""
+    recurring.on_payment_paid(KIND, payment_id)
+
+
+def on_payment_failed(payment_id: int) -> None:
+    """Subscriber of `payment.failed`: a decline of an installment's charge, or its page failing."""
+    recurring.on_payment_failed(KIND, payment_id)
 
 
 def abort_plan(plan: InstallmentPlan, actor: Actor | None = None) -> InstallmentPlan:
@@ -539,14 +321,14 @@ def abort_plan(plan: InstallmentPlan, actor: Actor | None = None) -> Installment
     paid. An inactive plan is returned unchanged. `actor`: a dashboard user, written to the audit
     log (the API's abort is the integrator's, as for payments)."""
     with transaction.atomic():
-        plan = _lock_plan(plan.pk)
+        plan = KIND.lock_owner(plan.pk)
         if not plan.is_active:
             return plan
         now = timezone.now()
         plan.is_active = False
         plan.aborted_at = plan.ended_at = now
         plan.save()
-        _end_open(plan)
+        recurring.end_open(KIND, plan)
         _publish(plan, "installment_plan.aborted", ipn=True)
         if actor is not None:
             audit(
@@ -560,29 +342,9 @@ def abort_plan(plan: InstallmentPlan, actor: Actor | None = None) -> Installment
     return plan
 
 
-# --- the test clock ---------------------------------------------------------------------------------
-
-
 def advance_clock(plan: InstallmentPlan, days: int) -> InstallmentPlan:
     """Test mode: move the plan's clock `days` forward and charge what became due, now."""
-    if plan.is_live:
-        raise PaymentError("feature_not_enabled", "Test clocks exist in test mode only.", status=403)
-    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_CLOCK_DAYS:
-        raise _invalid(
-            "advance_days",
-            {"advance_days": f"must be an integer between 1 and {MAX_CLOCK_DAYS}."},
-            f"must be an integer between 1 and {MAX_CLOCK_DAYS}.",
-        )
-    delta = timedelta(days=days)
-    with transaction.atomic():
-        plan = _lock_plan(plan.pk)
-        plan.clock_offset += delta
-        plan.save(update_fields=["clock_offset", "updated_at"])
-        Installment.objects.filter(plan=plan, next_attempt_at__isnull=False).update(
-            next_attempt_at=F("next_attempt_at") - delta
-        )
-    charge_due(plan=plan)
-    return InstallmentPlan.objects.select_related("merchant").get(pk=plan.pk)
+    return recurring.advance_clock(KIND, plan, days)
 
 
 # --- the shopper's email after a decline -------------------------------------------------------------

@@ -3,6 +3,10 @@
 A link is a page (/l/<slug>/) that a merchant shares as a URL or a QR code; every visit that
 submits it creates its own payment (source "link") through services.create_payment, then the
 shopper pays it on the hosted page like any other payment.
+
+A link may also offer "month" and "year" (PaymentLink.frequencies): a visit that chooses one starts
+a subscription (payments.subscriptions, source "link") instead, whose hosted page asks for the
+subscriber's consent; a membership or a monthly donation without code.
 """
 
 from __future__ import annotations
@@ -13,12 +17,13 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from merchants.services.audit import Actor, audit
-from payments import services
+from payments import services, subscriptions
 from payments.amounts import MAX_AMOUNT, MIN_AMOUNT
 from payments.errors import PaymentError
-from payments.models import Payment, PaymentLink
+from payments.models import Payment, PaymentLink, Subscription
 
 EDITABLE = (
     "description",
@@ -31,8 +36,43 @@ EDITABLE = (
     "collect_email",
     "collect_address",
     "return_url",
+    "frequencies",
 )
 SUCCEEDED = (Payment.Status.PAID, Payment.Status.CAPTURABLE)
+
+
+# How often a link or the pay button lets the shopper pay: "once" is an ordinary payment, the
+# others start a subscription with that interval. In this order on every page.
+ONCE = "once"
+FREQUENCIES = (ONCE, *Subscription.Interval.values)
+FREQUENCY_LABELS = {"once": _("One-off"), "month": _("Monthly"), "year": _("Yearly")}
+EVERY = {"month": _("every month"), "year": _("every year")}
+
+
+def clean_frequencies(values) -> list[str]:
+    """Known frequencies, without repeats, in the order of FREQUENCIES; raises ValueError on an
+    unknown one or on none at all."""
+    chosen = {value.strip().lower() if isinstance(value, str) else repr(value) for value in values}
+    unknown = sorted(value for value in chosen if value not in FREQUENCIES)
+    if unknown or not chosen:
+        raise ValueError(unknown)
+    return [value for value in FREQUENCIES if value in chosen]
+
+
+def frequencies_of(link: PaymentLink) -> list[str]:
+    """What the link offers (an unreadable stored value counts as one-off only)."""
+    try:
+        return clean_frequencies(link.frequencies or [])
+    except (TypeError, ValueError):
+        return [ONCE]
+
+
+def is_recurring(frequency: str) -> bool:
+    return frequency in EVERY
+
+
+def frequencies_text(frequencies) -> str:
+    return ", ".join(str(FREQUENCY_LABELS[value]) for value in frequencies if value in FREQUENCY_LABELS)
 
 
 def merchant_bounds(merchant) -> tuple[int, int]:
@@ -160,3 +200,32 @@ def start_payment(link: PaymentLink, visit: Visit) -> Payment:
         Payment.objects.filter(pk=payment.pk).update(link=link)
     payment.link = link
     return payment
+
+
+def start_subscription(link: PaymentLink, visit: Visit, interval: str) -> Subscription:
+    """The subscription of one visit that chose "month" or "year" (no quantity: one unit each
+    period); the caller has validated the amount and the fields, an email address among them.
+    Raises PaymentError (LinkInactive, invalid_request from payments.subscriptions.validate)."""
+    if not link.is_active:
+        raise LinkInactive()
+    if not is_recurring(interval) or interval not in frequencies_of(link):
+        raise PaymentError(
+            "invalid_request", "This link does not offer that frequency.", details={"frequency": "not offered"}
+        )
+    return subscriptions.create_subscription(
+        link.merchant,
+        link.is_live,
+        subscriptions.NewSubscription(
+            amount=visit.unit_amount,
+            interval=interval,
+            billing={**(visit.billing or {}), "language": visit.language},
+            return_url=link.return_url or public_url(link),
+            cancel_url=public_url(link),
+            description=link.description[:255],
+            metadata={"payment_link": link.public_id},
+            source="link",
+            link=link,
+            shopper_ip=visit.shopper_ip,
+            shopper_language=visit.language,
+        ),
+    )

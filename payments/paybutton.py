@@ -6,8 +6,9 @@ payments.checkout.buttons and .guards). An origin is a scheme and a host
 ('https://shop.example.org'): https always; plain http only for localhost, and only in test mode.
 
 The snippet builder's options (amount, label, description, language, whether to ask for the
-donor's name and email) are kept per merchant and mode (PayButtonSettings), so that saving the
-allowed websites, or coming back to the page, shows the same button again (issue 12, finding 15).
+donor's name and email, how often: one-off, monthly, yearly) are kept per merchant and mode
+(PayButtonSettings), so that saving the allowed websites, or coming back to the page, shows the
+same button again (issue 12, finding 15).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from django.utils.translation import gettext as _
 from merchants.models import Merchant
 from merchants.services.audit import Actor, audit
 from merchants.services.organisations import update_profile
-from payments.models import PayButtonSettings
+from payments.models import PayButtonSettings, Subscription
 
 MAX_ORIGINS = 20
 
@@ -113,16 +114,19 @@ DEFAULT_SETTINGS = {
     "language": "",
     "collect_name": PayButtonSettings.Collect.OFF.value,
     "collect_email": PayButtonSettings.Collect.OPTIONAL.value,
+    "frequencies": ["once"],
 }
 COLLECT_CHOICES = tuple(PayButtonSettings.Collect.values)
+# payments.links.FREQUENCIES (that module sits above this one): "once", then the subscription intervals.
+FREQUENCIES = ("once", *Subscription.Interval.values)
 
 
 def button_settings(merchant: Merchant, is_live: bool) -> dict:
     """The saved options of this merchant's button in this mode, or the defaults."""
     row = PayButtonSettings.objects.for_tenant(merchant, is_live).first()
     if row is None:
-        return dict(DEFAULT_SETTINGS)
-    return {name: getattr(row, name) for name in DEFAULT_SETTINGS}
+        return _normalized({})
+    return _normalized({name: getattr(row, name) for name in DEFAULT_SETTINGS})
 
 
 def _normalized(options: dict) -> dict:
@@ -138,6 +142,8 @@ def _normalized(options: dict) -> dict:
     for name in ("collect_name", "collect_email"):
         if values[name] not in COLLECT_CHOICES:
             values[name] = DEFAULT_SETTINGS[name]
+    given = values["frequencies"] if isinstance(values["frequencies"], list) else []
+    values["frequencies"] = [value for value in FREQUENCIES if value in given] or list(DEFAULT_SETTINGS["frequencies"])
     return values
 
 

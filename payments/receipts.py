@@ -17,13 +17,16 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from notifications.models import Event
-from payments import amounts, display
+from payments import amounts, display, subscriber_links
 from payments.models import Payment
 
 logger = logging.getLogger(__name__)
 RETRY_DELAYS = (60, 300, 900, 3600)
 
 
+# The signed link to the subscriber's own page (payments.checkout.subscriber): in the receipts of a
+# subscription's payments, and in every subscription email (payments.subscription_emails, a floor
+# above, uses these). Its own salt, so no other signed value opens the page; no expiry.
 def receipt_language(payment: Payment) -> str:
     return display.shopper_language(None, (payment.billing or {}).get("language"), payment.shopper_language)
 
@@ -44,6 +47,8 @@ def render_receipt(payment: Payment) -> tuple[str, str, str]:
             "support_email": merchant.support_email,
             "is_test": not payment.is_live,
             "language": language,
+            # A subscription's payment: the link to the subscriber's own page (cancel, replace the card).
+            "manage_url": subscriber_links.url(payment.subscription_id) if payment.subscription_id else None,
         }
         subject = render_to_string("emails/receipt_subject.txt", context).strip()
         text = render_to_string("emails/receipt_body.txt", context)

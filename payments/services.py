@@ -161,6 +161,10 @@ class NewPayment:
     # itself once the row is committed (`charge_saved_card=False`).
     installment_plan: object | None = None
     installment_index: int | None = None
+    # A period of a subscription (payments.subscriptions); a null period with a subscription is
+    # the card check of a subscriber's new card.
+    subscription: object | None = None
+    subscription_period: int | None = None
     charge_saved_card: bool = True
 
 
@@ -203,6 +207,8 @@ def create_payment(merchant, is_live: bool, data: NewPayment) -> Payment:
         billing_email=((data.billing or {}).get("email") or None),
         installment_plan=data.installment_plan,
         installment_index=data.installment_index,
+        subscription=data.subscription,
+        subscription_period=data.subscription_period,
     )
     prepared.insert(p)
     if data.sent_by == "EMAIL":

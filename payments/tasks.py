@@ -4,7 +4,7 @@ calls a service."""
 from celery import shared_task
 
 from notifications.models import Event
-from payments import installments, services
+from payments import installments, services, subscription_emails, subscriptions
 from payments.idempotency import purge_expired
 from payments.models import Payment
 from payments.money import disputes, ledger, payouts, reports
@@ -23,6 +23,21 @@ def expire_due():
 @shared_task(name="payments.charge_due_installments")
 def charge_due_installments():
     return installments.charge_due()
+
+
+@shared_task(name="payments.charge_due_subscriptions")
+def charge_due_subscriptions():
+    return subscriptions.charge_due()
+
+
+@shared_task(name="payments.remind_upcoming_subscription_charges")
+def remind_upcoming_subscription_charges():
+    return subscriptions.remind_upcoming()
+
+
+@shared_task(name="payments.warn_expiring_subscription_cards")
+def warn_expiring_subscription_cards():
+    return subscription_emails.warn_expiring_cards(describe=subscriptions.subscription_object)
 
 
 @shared_task(name="payments.purge_idempotency_keys")
@@ -128,3 +143,27 @@ def installment_payment_failed(event_id: int):
     payment_id = _payment_pk(event_id)
     if payment_id is not None:
         installments.on_payment_failed(payment_id)
+
+
+@shared_task(name="payments.subscription_payment_paid", acks_late=True)
+def subscription_payment_paid(event_id: int):
+    """Subscriber of `payment.paid`: a subscription's payment settles its period (once)."""
+    payment_id = _payment_pk(event_id)
+    if payment_id is not None:
+        subscriptions.on_payment_paid(payment_id)
+
+
+@shared_task(name="payments.subscription_payment_failed", acks_late=True)
+def subscription_payment_failed(event_id: int):
+    """Subscriber of `payment.failed`: a declined period is retried, or the subscription ends."""
+    payment_id = _payment_pk(event_id)
+    if payment_id is not None:
+        subscriptions.on_payment_failed(payment_id)
+
+
+@shared_task(name="payments.subscription_card_checked", acks_late=True)
+def subscription_card_checked(event_id: int):
+    """Subscriber of `payment.capturable`: a subscriber's card check saves the card, then is voided."""
+    payment_id = _payment_pk(event_id)
+    if payment_id is not None:
+        subscriptions.on_card_checked(payment_id)

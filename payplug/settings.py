@@ -181,6 +181,18 @@ CELERY_BEAT_SCHEDULE: dict = {
     "expire-payments": {"task": "payments.expire_due", "schedule": 60.0},
     # Installment plans: claims each due installment by compare-and-set, so runs may overlap.
     "payments-charge-due-installments": {"task": "payments.charge_due_installments", "schedule": 60.0},
+    # Subscriptions: one card-expiry email per card and expiry (compare-and-set), so runs may overlap.
+    "payments-warn-expiring-subscription-cards": {
+        "task": "payments.warn_expiring_subscription_cards",
+        "schedule": 86400.0,
+    },
+    # Subscriptions: a week before a yearly charge, one reminder email (compare-and-set per charge).
+    "payments-remind-upcoming-subscription-charges": {
+        "task": "payments.remind_upcoming_subscription_charges",
+        "schedule": 3600.0,
+    },
+    # Subscriptions: the same engine (payments.recurring), the same compare-and-set.
+    "payments-charge-due-subscriptions": {"task": "payments.charge_due_subscriptions", "schedule": 60.0},
     "purge-idempotency-keys": {"task": "payments.purge_idempotency_keys", "schedule": 3600.0},
     "fraud-resolve-due-reviews": {"task": "fraud.resolve_due_reviews", "schedule": 60.0},
     # Re-queues events never dispatched and deliveries whose task was lost (at least once).

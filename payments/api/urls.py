@@ -4,7 +4,7 @@ from django.urls import re_path
 from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
 from drf_spectacular.views import SpectacularAPIView
 
-from payments.api import account, installments, reports, views
+from payments.api import account, installments, reports, subscriptions, views
 
 ID = r"(?P<{}>[^/]+)"
 
@@ -42,6 +42,17 @@ urlpatterns = [
         rf"^installment_plans/{ID.format('installment_plan_id')}/test_clock/?$",
         installments.InstallmentPlanTestClock.as_view(),
         name="api_installment_plan_test_clock",
+    ),
+    re_path(r"^subscriptions/?$", subscriptions.SubscriptionListCreate.as_view(), name="api_subscriptions"),
+    re_path(
+        rf"^subscriptions/{ID.format('subscription_id')}/?$",
+        subscriptions.SubscriptionDetail.as_view(),
+        name="api_subscription",
+    ),
+    re_path(
+        rf"^subscriptions/{ID.format('subscription_id')}/test_clock/?$",
+        subscriptions.SubscriptionTestClock.as_view(),
+        name="api_subscription_test_clock",
     ),
     re_path(r"^account/?$", account.AccountDetail.as_view(), name="api_account"),
     re_path(r"^keys/?$", account.KeysLogin.as_view(), name="api_keys"),

@@ -49,7 +49,9 @@ def parse_paging(request, default_per_page: int = 10) -> tuple[int, int]:
 MAX_OFFSET = 2**62  # databases take 64-bit offsets: any page further than this is past the end
 
 
-def paginate(request, queryset, render, default_per_page: int = 10) -> dict:
+def paginate(request, queryset, render, default_per_page: int = 10, *, render_page=None) -> dict:
+    """A page of `queryset`, newest first; each item rendered by `render`, or the whole page at once
+    by `render_page(items)` (a resource whose representation reads other rows, in a few queries)."""
     page, per_page = parse_paging(request, default_per_page)
     start = page * per_page
     items = list(queryset.order_by("-created_at", "-id")[start : start + per_page + 1]) if start <= MAX_OFFSET else []
@@ -62,7 +64,7 @@ def paginate(request, queryset, render, default_per_page: int = 10) -> dict:
         "per_page": per_page,
         "count": len(items),
         "has_more": has_more,
-        "data": [render(item) for item in items],
+        "data": render_page(items) if render_page is not None else [render(item) for item in items],
     }
 
 

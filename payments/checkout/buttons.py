@@ -17,6 +17,15 @@ button made mandatory): a malformed email, or a required field left out, is a 40
 (`invalid_email`, `invalid_name`) in the shopper's language and nothing is created; given ones go
 into the payment's billing, so the receipt is sent to that address (issue 12, finding 15).
 
+The button may offer monthly or yearly payments (data-frequencies="once,month"): the body then
+carries `frequencies` (what the snippet offers, as a list) and `frequency` (the payer's choice;
+absent: the first offered, and a body without either is a one-off payment, as before). An unknown
+value, an empty list or a choice the list does not offer is a 400 (`invalid_frequency`) and nothing
+is created. A monthly or yearly choice needs an email address (`invalid_email` otherwise) and
+starts a subscription (payments.subscriptions, source "button"); `payment_url` is then its hosted
+page, where the subscriber consents to the future charges. The snippet itself carries the offer,
+as it carries the amount: a button pasted earlier keeps working whatever the dashboard saves.
+
 The key is in the path so that the preflight, which carries no body, can be checked too.
 """
 
@@ -33,9 +42,9 @@ from django.views.decorators.csrf import csrf_exempt
 
 from merchants.models import ApiKey, Merchant
 from merchants.services.keys import find_api_key
-from payments import amounts, display, links, paybutton, representations, services
+from payments import amounts, display, links, paybutton, representations, services, subscriptions
 from payments.checkout import guards
-from payments.errors import MerchantUnavailable
+from payments.errors import MerchantUnavailable, PaymentError
 from payplug.api import ApiError, parse_json_object
 from payplug.client import client_ip
 
@@ -148,6 +157,27 @@ def _payer(data: dict) -> dict:
     return {name: value for name, value in payer.items() if value}
 
 
+def _frequency(data: dict) -> str:
+    """The payer's choice among the frequencies the snippet offers; raises PayerRefused."""
+    offered, chosen = data.get("frequencies", [links.ONCE]), data.get("frequency")
+    if isinstance(offered, str):
+        offered = offered.split(",")
+    try:
+        if not isinstance(offered, list):
+            raise ValueError(offered)
+        offered = links.clean_frequencies(offered)
+    except ValueError:
+        raise PayerRefused(
+            "invalid_frequency",
+            _("This button offers an unknown frequency: data-frequencies takes once, month or year, comma-separated."),
+        ) from None
+    if chosen is None:
+        return offered[0]
+    if not isinstance(chosen, str) or chosen.strip().lower() not in offered:
+        raise PayerRefused("invalid_frequency", _("Choose one of the frequencies this button offers."))
+    return chosen.strip().lower()
+
+
 @csrf_exempt  # cross-origin by design: the publishable key and the Origin are the checks
 def create_session(request, key):
     origin = request.headers.get("Origin", "")
@@ -193,11 +223,30 @@ def create_session(request, key):
     language = display.shopper_language(request, asked)  # else the language of the shopper's browser
     try:
         with translation.override(language):
+            frequency = _frequency(data)
             payer = _payer(data)
+            if links.is_recurring(frequency) and not payer.get("email"):
+                raise PayerRefused(
+                    "invalid_email", _("Enter your email address: it is needed for a monthly or yearly payment.")
+                )
     except PayerRefused as refusal:
         return _error(refusal.code, refusal.message, 400, origin)
     description = data.get("description") if isinstance(data.get("description"), str) else ""
     return_url = _return_url(data.get("return_url"), origin)
+    if links.is_recurring(frequency):
+        new_subscription = subscriptions.NewSubscription(
+            amount=amount,
+            interval=frequency,
+            billing={**payer, "language": asked} if asked else payer,
+            return_url=return_url,
+            cancel_url=return_url,
+            description=description.strip()[:255] or None,
+            metadata={"origin": origin[:255]},
+            source="button",
+            shopper_ip=client_ip(request),
+            shopper_language=language,
+        )
+        return _start_subscription(merchant, is_live, new_subscription, origin, language)
     new = services.NewPayment(
         amount=amount,
         billing={"language": asked or None, **payer},
@@ -215,6 +264,26 @@ def create_session(request, key):
         return _error(refusal.code, _("This merchant cannot take payments at the moment."), 403, origin)
     response = JsonResponse(
         {"object": "checkout_session", "payment_url": representations.hosted_payment_url(payment)}, status=201
+    )
+    response["Cache-Control"] = "no-store"
+    return _cors(response, origin)
+
+
+def _start_subscription(merchant, is_live, new, origin: str, language: str):
+    """A monthly or yearly choice: a subscription, whose hosted page asks for the consent."""
+    try:
+        subscription = subscriptions.create_subscription(merchant, is_live, new)
+    except MerchantUnavailable as refusal:  # suspended, or live mode switched off, since the key was read
+        with translation.override(language):
+            return _error(refusal.code, _("This merchant cannot take payments at the moment."), 403, origin)
+    except PaymentError as refusal:  # payments.subscriptions.validate: its message names the field
+        if refusal.code == "feature_not_enabled":  # live mode without saved cards
+            with translation.override(language):
+                message = _("This merchant cannot take monthly or yearly payments yet.")
+            return _error(refusal.code, message, 403, origin)
+        return _error(refusal.code, refusal.message, 400, origin)
+    response = JsonResponse(
+        {"object": "checkout_session", "payment_url": subscriptions.hosted_url(subscription)}, status=201
     )
     response["Cache-Control"] = "no-store"
     return _cors(response, origin)

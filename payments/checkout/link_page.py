@@ -1,5 +1,12 @@
 """The public page of a payment link (/l/<slug>/): amount, quantity and the fields the merchant
-asked for, then a payment of its own and a 303 to its hosted page."""
+asked for, then a payment of its own and a 303 to its hosted page.
+
+A link that offers "month" or "year" (PaymentLink.frequencies) lets the shopper choose how often
+(radio buttons, the first offered ticked; no choice when only one is offered, the page then says
+"every month" or "every year"). A monthly or yearly choice starts a subscription instead of a
+payment, and the 303 goes to its hosted page (where the subscriber consents): no quantity (one
+unit each period: the field is ignored, and hidden by static/js/link.js), and an email address is
+required (asked for even when the link does not collect it)."""
 
 from __future__ import annotations
 
@@ -14,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from payments import amounts, display, links, representations, services
+from payments import amounts, display, links, representations, services, subscriptions
 from payments.checkout import guards
 from payments.checkout.page import brand_css_url
 from payments.errors import MerchantUnavailable, PaymentError
@@ -34,10 +41,24 @@ def _countries(language: str) -> list[tuple[str, str]]:
 
 
 class LinkForm(forms.Form):
-    def __init__(self, *args, link: PaymentLink, language: str, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, *args, link: PaymentLink, language: str, **kwargs):
+        self.offered = links.frequencies_of(link)
+        self.frequency = self.offered[0]  # the one chosen (or shown ticked)
+        if data is not None and len(self.offered) > 1 and data.get("frequency") in self.offered:
+            self.frequency = data["frequency"]
+        if data is not None and self.recurring and link.ask_quantity:
+            data = data.copy()
+            data["quantity"] = "1"  # a quantity applies to one-off payments only: ignored
+        super().__init__(data, *args, **kwargs)
         self.link = link
         self.language = language
+        if len(self.offered) > 1:
+            self.fields["frequency"] = forms.ChoiceField(
+                label=_("How often"),
+                choices=[(value, links.FREQUENCY_LABELS[value]) for value in self.offered],
+                initial=self.offered[0],
+                widget=forms.RadioSelect,
+            )
         if link.is_free_amount:
             low, high = links.amount_bounds(link)
             self.low, self.high = low, high
@@ -51,9 +72,10 @@ class LinkForm(forms.Form):
                 },
                 widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "transaction-amount"}),
             )
-        if link.ask_quantity:
+        if link.ask_quantity and links.ONCE in self.offered:
             self.fields["quantity"] = forms.IntegerField(
                 label=_("Quantity"),
+                help_text=_("For a one-off payment only.") if len(self.offered) > 1 else "",
                 min_value=1,
                 max_value=link.max_quantity,
                 initial=1,
@@ -66,11 +88,15 @@ class LinkForm(forms.Form):
             self.fields["last_name"] = forms.CharField(
                 label=_("Last name"), max_length=100, widget=forms.TextInput(attrs={"autocomplete": "family-name"})
             )
-        if link.collect_email:
+        self.email_for_recurring_only = not link.collect_email and self.offers_recurring and links.ONCE in self.offered
+        if link.collect_email or self.offers_recurring:
             self.fields["email"] = forms.EmailField(
                 label=_("Email address"),
                 max_length=255,
-                help_text=_("Your receipt is sent to this address."),
+                required=not self.email_for_recurring_only,
+                help_text=_("Needed for a monthly or yearly payment: your receipts are sent to it.")
+                if self.email_for_recurring_only
+                else _("Your receipt is sent to this address."),
                 widget=forms.EmailInput(attrs={"autocomplete": "email"}),
             )
         if link.collect_address:
@@ -94,6 +120,19 @@ class LinkForm(forms.Form):
             if field.help_text:
                 field.widget.attrs["aria-describedby"] = f"id_{name}_hint"
 
+    @property
+    def recurring(self) -> bool:
+        return links.is_recurring(self.frequency)
+
+    @property
+    def offers_recurring(self) -> bool:
+        return any(links.is_recurring(value) for value in self.offered)
+
+    @property
+    def every(self):
+        """The words "every month" or "every year" when that is the only frequency offered."""
+        return links.EVERY.get(self.offered[0]) if len(self.offered) == 1 else None
+
     def clean_amount(self):
         cents = amounts.parse_amount(self.cleaned_data["amount"])
         if cents is None:
@@ -110,8 +149,10 @@ class LinkForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        if self.recurring and not data.get("email") and "email" not in self.errors:
+            self.add_error("email", _("Enter your email address: it is needed for a monthly or yearly payment."))
         unit = self.link.amount if not self.link.is_free_amount else data.get("amount")
-        quantity = data.get("quantity") or 1
+        quantity = 1 if self.recurring else data.get("quantity") or 1
         if unit:
             low, high = links.merchant_bounds(self.link.merchant)
             if not low <= unit * quantity <= high:
@@ -138,7 +179,7 @@ class LinkForm(forms.Form):
         billing = {key: data[key] for key in keys if data.get(key)}
         return links.Visit(
             unit_amount=self.link.amount if not self.link.is_free_amount else data["amount"],
-            quantity=data.get("quantity") or 1,
+            quantity=1 if self.recurring else data.get("quantity") or 1,
             billing=billing,
             shopper_ip=shopper_ip,
             language=self.language,
@@ -195,13 +236,23 @@ def page(request, slug):
                     )
                     response["Retry-After"] = str(limit.retry_after)
                     return response
+                visit = form.visit(client_ip(request))
                 try:
-                    payment = links.start_payment(link, form.visit(client_ip(request)))
+                    if form.recurring:
+                        subscription = links.start_subscription(link, visit, form.frequency)
+                        return _see_other(subscriptions.hosted_url(subscription))
+                    payment = links.start_payment(link, visit)
+                    return _see_other(representations.hosted_payment_url(payment))
                 except MerchantUnavailable:  # suspended (or live mode off) since the check above
                     return _unavailable(request, context)
-                except PaymentError:
-                    return render(request, "checkout/link_inactive.html", context, status=410)
-                return _see_other(representations.hosted_payment_url(payment))
+                except PaymentError as refusal:
+                    if form.recurring and refusal.code == "feature_not_enabled":  # live, no saved cards
+                        form.add_error("frequency", _("This merchant cannot take monthly or yearly payments yet."))
+                    elif not form.recurring or refusal.code != "invalid_request":
+                        return render(request, "checkout/link_inactive.html", context, status=410)
+                    else:
+                        # The subscription's own checks (payments.subscriptions.validate) refused it.
+                        form.add_error(None, _("This payment cannot be started: check the amount and your details."))
             form.describe_errors()
             status = 400
         response = render(request, "checkout/link.html", {**context, "form": form}, status=status)

@@ -32,7 +32,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
 from merchants.models import Merchant
-from payments import amounts, cards, display, services, vault
+from payments import amounts, cards, display, services, subscriptions, vault
 from payments.acquirers.base import CardData
 from payments.checkout import guards
 from payments.errors import MerchantUnavailable, PaymentError
@@ -145,9 +145,23 @@ class CardForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, merchant=None, allow_save_card=False, kept: KeptCard | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        merchant=None,
+        allow_save_card=False,
+        kept: KeptCard | None = None,
+        consent: str | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.kept = None
+        if consent is not None:  # a subscription's page: the subscriber agrees to the future charges first
+            box = forms.BooleanField(
+                label=consent,
+                error_messages={"required": _("Tick this box to agree to the payments of the subscription.")},
+            )
+            self.fields = {"consent": box, **self.fields}
         if cards.is_accepted(cards.AMERICAN_EXPRESS, merchant):
             self.fields["cvc"].help_text = CVC_HINT_WITH_AMEX
         if kept is not None:
@@ -377,8 +391,10 @@ def pay(request, token):
     unavailable = _unavailable(request, payment)
     if unavailable:
         return unavailable
-    offered = saved_cards(payment)
-    form = CardForm(merchant=payment.merchant, allow_save_card=payment.allow_save_card)
+    consent, terms = _subscription_terms(request, payment)
+    # A subscription's card is entered under the consent box: no one-click around it.
+    offered = saved_cards(payment) if consent is None else []
+    form = CardForm(merchant=payment.merchant, allow_save_card=payment.allow_save_card, consent=consent)
     status, card_error, kept_reference = 200, None, ""
     if request.method == "POST":
         if not guards.form_is_genuine(request, payment):
@@ -393,18 +409,27 @@ def pay(request, token):
             card_error, status = _("This saved card can no longer be used. Enter a card below."), 400
         else:
             kept, kept_reference = _kept_card(request, payment)
-            form = CardForm(request.POST, merchant=payment.merchant, allow_save_card=payment.allow_save_card, kept=kept)
+            form = CardForm(
+                request.POST,
+                merchant=payment.merchant,
+                allow_save_card=payment.allow_save_card,
+                kept=kept,
+                consent=consent,
+            )
             if form.is_valid():
                 card = form.card(_reveal_kept(payment, kept) if form.cleaned_data["number"] is None else None)
-                response = _attempt(
-                    token,
-                    lambda: services.submit_card(
+
+                def start():
+                    if consent is not None:  # the box was ticked (the form requires it): recorded first
+                        subscriptions.record_consent(payment, ip=client_ip(request), text=consent)
+                    return services.submit_card(
                         payment.pk,
                         card,
                         save_card=form.cleaned_data.get("save_card", False),
                         shopper_ip=client_ip(request),
-                    ),
-                )
+                    )
+
+                response = _attempt(token, start)
                 if kept is not None:  # used (the attempt vaulted the number again) or replaced
                     vault.discard_unreferenced(kept.vault_token)
                 return response
@@ -431,9 +456,33 @@ def pay(request, token):
             "card_logos": accepted_logos(payment.merchant),
             "kept_card": form.kept,
             "kept_card_reference": kept_reference if request.method == "POST" else "",
+            "subscription_terms": terms,
         },
         status=status,
     )
+
+
+def _subscription_terms(request, payment) -> tuple[str | None, dict | None]:
+    """A subscription's page: the consent text to tick (None when none is asked) and the terms
+    shown above the form, both in the shopper's language (the text recorded is the one shown)."""
+    if not payment.subscription_id:
+        return None, None
+    sub = payment.subscription
+    with translation.override(_language(request, payment)):
+        consent = subscriptions.consent_text(sub) if subscriptions.needs_consent(payment) else None
+        started = sub.status != sub.Status.INCOMPLETE
+        # A started subscription's new card: when it is first charged (a period's page pays now).
+        charge = subscriptions.next_charge(sub) if started and payment.subscription_period is None else None
+        terms = {
+            "subscription": sub,
+            "every": subscriptions.interval_text(sub),
+            "amount_text": amounts.format_amount(sub.amount, sub.currency, translation.get_language()),
+            "start_date": None if started else sub.start_date,
+            "next_date": charge.date if charge is not None else None,
+            # A card check: authorised to check the card, then released; nothing is charged now.
+            "card_check": payment.subscription_period is None,
+        }
+    return consent, terms
 
 
 def _kept_salt(payment) -> str:
@@ -527,6 +576,16 @@ def _unsettled(payment) -> bool:
     return payment.status == Payment.Status.PENDING and _awaiting_3ds(payment) is None
 
 
+def _card_checked(payment) -> bool:
+    """A subscription's card check that went through: authorised (then voided by the engine, which
+    made the card the subscription's). Nothing was charged."""
+    if not payment.subscription_id or payment.subscription_period is not None or not payment.card_id:
+        return False
+    if payment.status == Payment.Status.CAPTURABLE:
+        return True
+    return payment.failure_code == "aborted" and payment.subscription.card_id == payment.card_id
+
+
 def outcome_state(payment) -> str:
     status = payment.status
     if status in (Payment.Status.PAID, Payment.Status.CAPTURABLE):
@@ -561,6 +620,8 @@ def result(request, token):
     state = outcome_state(payment)
     if state == "payable":
         return _see_other(reverse("checkout:pay", args=[token]))
+    if _card_checked(payment):  # a subscriber's card check: saved, then released (never "cancelled")
+        return _render(request, payment, "checkout/subscriber_card_saved.html", {"return_url": payment.return_url})
     return_url = payment.return_url
     delay = RETURN_DELAY_SECONDS.get(state)
     if delay and payment.source == "button":

@@ -8,7 +8,7 @@ listing the URL patterns (issue 12, finding 21)."""
 
 from django.urls import path, re_path
 
-from payments.checkout import buttons, link_page, page
+from payments.checkout import buttons, link_page, page, subscriber
 from payplug.views import public_not_found
 
 ANY_OTHER = r"^(?:.*/)?$"
@@ -16,6 +16,8 @@ ANY_OTHER = r"^(?:.*/)?$"
 urlpatterns = [
     path("brand/<str:merchant_id>.css", page.brand_css, name="brand_css"),
     path("button/<str:key>/", buttons.create_session, name="button_session"),
+    path("subscription/<str:token>/", subscriber.manage, name="subscriber"),
+    path("subscription/<str:token>/cancel/", subscriber.cancel, name="subscriber_cancel"),
     path("<str:token>/", page.pay, name="pay"),
     path("<str:token>/3ds/", page.three_ds, name="three_ds"),
     path("<str:token>/result/", page.result, name="result"),

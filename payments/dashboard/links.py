@@ -80,6 +80,38 @@ class AmountField(forms.CharField):
         return cents
 
 
+class FrequenciesField(forms.MultipleChoiceField):
+    """How often the payer may pay: ticked boxes, or one comma-separated value (the carried field
+    and a shared URL write "once,month", as the snippet's data-frequencies does). Cleaned to the
+    order of links.FREQUENCIES. The form requires one (`clean_frequencies`): the field's own check
+    only runs on the values given."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("choices", [(value, links.FREQUENCY_LABELS[value]) for value in links.FREQUENCIES])
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        values = super().to_python(value)
+        return [part.strip() for item in values for part in item.split(",") if part.strip()]
+
+    def clean(self, value):
+        values = super().clean(value)
+        return [choice for choice in links.FREQUENCIES if choice in values]
+
+
+def clean_frequencies(form: forms.Form) -> list[str]:
+    """At least one frequency; a submission that does not carry the field at all (an older page,
+    a form posted by a script) keeps the one-off payment only."""
+    if form.add_prefix("frequencies") not in form.data:
+        return [links.ONCE]
+    if not form.cleaned_data.get("frequencies"):
+        raise ValidationError(_("Tick at least one: one-off, monthly or yearly."))
+    return form.cleaned_data["frequencies"]
+
+
 class ApplicableFieldsForm(forms.Form):
     """A form whose submitted data loses, before validation, the fields that do not apply."""
 
@@ -118,13 +150,25 @@ class PaymentLinkForm(ApplicableFieldsForm):
     amount = AmountField(label=gettext_lazy("Fixed amount (€)"), required=False, max_length=16)
     min_amount = AmountField(label=gettext_lazy("Minimum (€)"), required=False, max_length=16)
     max_amount = AmountField(label=gettext_lazy("Maximum (€)"), required=False, max_length=16)
+    frequencies = FrequenciesField(
+        label=gettext_lazy("How often"),
+        initial=[links.ONCE],
+        help_text=gettext_lazy(
+            "Monthly or yearly starts a subscription (a membership, a monthly donation): the payer "
+            "agrees to the future charges, gives an email address and can cancel at any time. "
+            "Ticking several lets the payer choose."
+        ),
+    )
     ask_quantity = forms.BooleanField(label=gettext_lazy("Let the payer choose a quantity"), required=False)
     max_quantity = forms.IntegerField(
         label=gettext_lazy("Largest quantity"), min_value=1, max_value=100, initial=10, required=False
     )
     collect_name = forms.BooleanField(label=gettext_lazy("Ask for the payer's name"), required=False)
     collect_email = forms.BooleanField(
-        label=gettext_lazy("Ask for the payer's email address (for the receipt)"), required=False, initial=True
+        label=gettext_lazy("Ask for the payer's email address (for the receipt)"),
+        help_text=gettext_lazy("A monthly or yearly payment always asks for it."),
+        required=False,
+        initial=True,
     )
     collect_address = forms.BooleanField(label=gettext_lazy("Ask for the payer's postal address"), required=False)
     return_url = forms.URLField(
@@ -162,7 +206,11 @@ class PaymentLinkForm(ApplicableFieldsForm):
             "collect_email": link.collect_email,
             "collect_address": link.collect_address,
             "return_url": link.return_url or "",
+            "frequencies": links.frequencies_of(link),
         }
+
+    def clean_frequencies(self):
+        return clean_frequencies(self)
 
     def clean_return_url(self):
         url = self.cleaned_data["return_url"]
@@ -188,6 +236,11 @@ class PaymentLinkForm(ApplicableFieldsForm):
                     self.add_error(name, _("Enter an amount between %(min)s and %(max)s.") % bounds)
             if data.get("min_amount") and data.get("max_amount") and data["min_amount"] > data["max_amount"]:
                 self.add_error("max_amount", _("The maximum must not be below the minimum."))
+        if data.get("ask_quantity") and data.get("frequencies") and links.ONCE not in data["frequencies"]:
+            self.add_error(
+                "ask_quantity",
+                _("A quantity applies to one-off payments only: tick One-off too, or do not ask for a quantity."),
+            )
         if data.get("ask_quantity") and not data.get("max_quantity"):
             data["max_quantity"] = 10
         data["max_quantity"] = data.get("max_quantity") or 10
@@ -223,6 +276,7 @@ def link_list(request):
         link.paid_total_display = format_money(link.paid_total or 0, "EUR")
         link.amount_display = format_money(link.amount, "EUR") if link.amount else None
         link.share_url = links.public_url(link)
+        link.frequencies_display = links.frequencies_text(links.frequencies_of(link))
     return render(request, "dashboard/links.html", {"page": page})
 
 
@@ -272,6 +326,7 @@ def link_detail(request, link_id):
             "paid_total_display": format_money(totals.paid_total or 0, "EUR"),
             "amount_display": format_money(link.amount, "EUR") if link.amount else None,
             "bounds": [format_money(cents, "EUR") for cents in links.amount_bounds(link)],
+            "frequencies_display": links.frequencies_text(links.frequencies_of(link)),
             "page": page,
         },
     )
@@ -343,6 +398,14 @@ class ButtonForm(ApplicableFieldsForm):
         required=False,
         initial="optional",
     )
+    frequencies = FrequenciesField(
+        label=gettext_lazy("How often"),
+        initial=[links.ONCE],
+        help_text=gettext_lazy(
+            "Monthly or yearly starts a subscription: the payer agrees to the future charges and "
+            "gives an email address. Ticking several lets the payer choose."
+        ),
+    )
 
     @staticmethod
     def initial_for(options: dict) -> dict:
@@ -369,6 +432,9 @@ class ButtonForm(ApplicableFieldsForm):
             data[name] = data.get(name) or "off"
         return data
 
+    def clean_frequencies(self):
+        return clean_frequencies(self)
+
     def options(self) -> dict:
         """The cleaned options, amounts in cents (what payments.paybutton keeps)."""
         data = self.cleaned_data
@@ -383,6 +449,7 @@ class ButtonForm(ApplicableFieldsForm):
             "language": data.get("language") or "",
             "collect_name": data["collect_name"],
             "collect_email": data["collect_email"],
+            "frequencies": data.get("frequencies") or [links.ONCE],
         }
 
 
@@ -406,6 +473,9 @@ def button_attributes(key: str, data: dict, palette: dict | None = None) -> list
     for name, attribute in (("collect_name", "data-name"), ("collect_email", "data-email")):
         if data.get(name) in ("optional", "required"):
             attributes.append((attribute, data[name]))
+    frequencies = data.get("frequencies") or [links.ONCE]
+    if frequencies != [links.ONCE]:  # without the attribute, a one-off payment (older snippets)
+        attributes.append(("data-frequencies", ",".join(frequencies)))
     if palette:
         attributes.append(("data-color", palette["accent"]))
         attributes.append(("data-text-color", palette["on_accent"]))
@@ -415,7 +485,11 @@ def button_attributes(key: str, data: dict, palette: dict | None = None) -> list
 def carried_fields(data: dict) -> list[tuple[str, str, str]]:
     """(input name, option name, value as typed) of the options the origins form carries along."""
     initial = ButtonForm.initial_for(data)
-    return [(f"{CARRY}-{name}", name, str(initial.get(name) or "")) for name in ButtonForm.base_fields]
+
+    def typed(value):
+        return ",".join(value) if isinstance(value, list) else str(value or "")
+
+    return [(f"{CARRY}-{name}", name, typed(initial.get(name))) for name in ButtonForm.base_fields]
 
 
 def snippet(attributes: list[tuple[str, str]]) -> str:

@@ -3,7 +3,7 @@ disputes, payment links and the pay button."""
 
 from django.urls import path
 
-from payments.dashboard import installments, links, views
+from payments.dashboard import installments, links, subscriptions, views
 
 urlpatterns = [
     path("payments/", views.payments, name="payments"),
@@ -15,6 +15,12 @@ urlpatterns = [
     path("installment-plans/<str:plan_id>/", installments.plan_detail, name="installment_plan"),
     path("installment-plans/<str:plan_id>/abort/", installments.plan_abort, name="installment_plan_abort"),
     path("installment-plans/<str:plan_id>/test-clock/", installments.plan_test_clock, name="installment_plan_clock"),
+    path("subscriptions/", subscriptions.subscription_list, name="subscriptions"),
+    path("subscriptions/<str:sub_id>/", subscriptions.subscription_detail, name="subscription"),
+    path("subscriptions/<str:sub_id>/pause/", subscriptions.subscription_pause, name="subscription_pause"),
+    path("subscriptions/<str:sub_id>/resume/", subscriptions.subscription_resume, name="subscription_resume"),
+    path("subscriptions/<str:sub_id>/cancel/", subscriptions.subscription_cancel, name="subscription_cancel"),
+    path("subscriptions/<str:sub_id>/test-clock/", subscriptions.subscription_test_clock, name="subscription_clock"),
     path("customers/", views.customers, name="customers"),
     path("customers/<str:customer_id>/", views.customer_detail, name="customer"),
     path("balance/", views.balance, name="balance"),

@@ -30,6 +30,7 @@ from payments.models.payments import (
 from payments.models.payouts import Payout, PayoutBatch
 from payments.models.reports import AccountingReport
 from payments.models.sandbox import SandboxOperation, ScheduledChargeback
+from payments.models.subscriptions import Subscription, SubscriptionCharge
 from payments.models.vault import VaultEntry
 
 __all__ = [
@@ -62,6 +63,8 @@ __all__ = [
     "Refund",
     "SandboxOperation",
     "ScheduledChargeback",
+    "Subscription",
+    "SubscriptionCharge",
     "VaultEntry",
     "_link_slug",
 ]

@@ -11,10 +11,10 @@ from datetime import timedelta
 
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from merchants.tenancy import TenantModel
-from payments.models.payments import Card, Payment
+from payments.models.payments import Card
+from payments.models.scheduled import ScheduledCharge
 from payplug.ids import id_factory
 
 
@@ -53,34 +53,11 @@ class InstallmentPlan(TenantModel):
         return timezone.now() + self.clock_offset
 
 
-class Installment(models.Model):
-    class Status(models.TextChoices):
-        SCHEDULED = "scheduled", _("Scheduled")
-        CHARGING = "charging", _("Being charged")
-        PAID = "paid", _("Paid")
-        RETRYING = "retrying", _("Declined, to be retried")
-        FAILED = "failed", _("Failed")
-        CANCELED = "canceled", _("Canceled")
-
-    DUE = (Status.SCHEDULED, Status.RETRYING)
-    OPEN = (Status.SCHEDULED, Status.CHARGING, Status.RETRYING)
+class Installment(ScheduledCharge):
+    Status = ScheduledCharge.Status
 
     plan = models.ForeignKey(InstallmentPlan, on_delete=models.CASCADE, related_name="installments")
     index = models.PositiveSmallIntegerField()  # 1 for the first installment
-    date = models.DateField()  # in the plan's clock
-    amount = models.PositiveIntegerField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
-    attempts = models.PositiveSmallIntegerField(default=0)  # declined merchant-initiated charges
-    # Real time (the test clock shifts it): when the scheduler charges it next. Null for the
-    # first installment (paid on the page) and once nothing more is to be charged.
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    # The merchant-initiated charge under way (status `charging`).
-    charge_payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    # The hosted page offered to the shopper: the first installment's, or the link emailed after a decline.
-    page_payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    paid_payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    paid_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["index"]

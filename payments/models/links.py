@@ -15,6 +15,10 @@ def _link_slug() -> str:
     return random_base62(12)
 
 
+def list_once() -> list[str]:
+    return ["once"]
+
+
 class PaymentLink(TenantModel):
     """A shareable page (/l/<slug>/) where each visit creates its own payment (source "link").
 
@@ -34,6 +38,9 @@ class PaymentLink(TenantModel):
     collect_email = models.BooleanField(default=True)
     collect_address = models.BooleanField(default=False)
     return_url = models.CharField(max_length=2048, null=True, blank=True)
+    # How often the shopper may give or pay: any of "once", "month", "year" (a monthly or yearly
+    # choice starts a subscription, payments.subscriptions). ["once"] is an ordinary link.
+    frequencies = models.JSONField(default=list_once)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

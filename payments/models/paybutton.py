@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 
 from merchants.tenancy import TenantModel
+from payments.models.links import list_once
 
 
 class PayButtonSettings(TenantModel):
@@ -29,6 +30,8 @@ class PayButtonSettings(TenantModel):
     language = models.CharField(max_length=2, blank=True)
     collect_name = models.CharField(max_length=8, choices=Collect.choices, default=Collect.OFF)
     collect_email = models.CharField(max_length=8, choices=Collect.choices, default=Collect.OPTIONAL)
+    # Any of "once", "month", "year" (payments.models.links.PaymentLink.frequencies).
+    frequencies = models.JSONField(default=list_once)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -166,6 +166,17 @@ class Payment(TenantModel):
         related_name="payments",
     )
     installment_index = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The subscription this payment pays a period of (1-based `subscription_period`); with a null
+    # period, the card check that saves a subscriber's new card (authorised, then voided).
+    subscription = models.ForeignKey(
+        "Subscription",
+        to_field="public_id",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payments",
+    )
+    subscription_period = models.PositiveIntegerField(null=True, blank=True)
     # Set once, by the first receipt task that claims it (payments.receipts): one receipt per payment.
     receipt_sent_at = models.DateTimeField(null=True, blank=True)
     # billing.email copied into an indexed column for the back office's filter (set at creation).

@@ -8,7 +8,11 @@
  * Optional: data-label, data-description, data-language (en, fr, it, es), data-return-url;
  * data-name, data-email: "optional" or "required" to ask for the payer's name and email address
  * (the receipt is sent to it); data-color (#rrggbb, the organisation's brand colour) and
- * data-text-color (its readable text colour; when absent, black or white, whichever contrasts more).
+ * data-text-color (its readable text colour; when absent, black or white, whichever contrasts more);
+ * data-frequencies: "once", "month", "year", comma-separated (default "once"): with several, the
+ * payer chooses (radio buttons, the first ticked); "month" or "year" starts a subscription (its
+ * secure page asks for the payer's consent to the future charges) and needs the email address,
+ * asked for then even without data-email.
  * The button asks our public endpoint for a payment (publishable key, from an allowed origin
  * only), then opens its secure page in a lightbox (an accessible modal dialog with an iframe),
  * or goes to it on small screens. The element receives a `payplatform:result` event.
@@ -35,25 +39,33 @@
           dialog: "Secure payment", close: "Close", loading: "Loading the secure payment page…",
           firstName: "First name", lastName: "Last name", email: "Email address", optional: "(optional)",
           receipt: "Your receipt is sent to this address.", needName: "Enter your first and last name.",
-          needEmail: "Enter your email address: your receipt is sent to it.", badEmail: "Enter a valid email address." },
+          needEmail: "Enter your email address: your receipt is sent to it.", badEmail: "Enter a valid email address.",
+          often: "How often", once: "One-off", month: "Monthly", year: "Yearly", everyMonth: "every month", everyYear: "every year",
+          needEmailRecurring: "Enter your email address: it is needed for a monthly or yearly payment." },
     fr: { pay: "Payer {amount}", payFree: "Payer", amount: "Montant (€)", range: "Entre {min} et {max}",
           invalid: "Saisissez un montant entre {min} et {max}.", failed: "Le paiement n’a pas pu démarrer. Veuillez réessayer.",
           dialog: "Paiement sécurisé", close: "Fermer", loading: "Chargement de la page de paiement sécurisée…",
           firstName: "Prénom", lastName: "Nom", email: "Adresse e-mail", optional: "(facultatif)",
           receipt: "Votre reçu est envoyé à cette adresse.", needName: "Saisissez votre prénom et votre nom.",
-          needEmail: "Saisissez votre adresse e-mail : votre reçu y est envoyé.", badEmail: "Saisissez une adresse e-mail valide." },
+          needEmail: "Saisissez votre adresse e-mail : votre reçu y est envoyé.", badEmail: "Saisissez une adresse e-mail valide.",
+          often: "Fréquence", once: "Une fois", month: "Tous les mois", year: "Tous les ans", everyMonth: "tous les mois", everyYear: "tous les ans",
+          needEmailRecurring: "Saisissez votre adresse e-mail : elle est nécessaire pour un paiement mensuel ou annuel." },
     it: { pay: "Paga {amount}", payFree: "Paga", amount: "Importo (€)", range: "Tra {min} e {max}",
           invalid: "Inserisci un importo tra {min} e {max}.", failed: "Impossibile avviare il pagamento. Riprova.",
           dialog: "Pagamento sicuro", close: "Chiudi", loading: "Caricamento della pagina di pagamento sicura…",
           firstName: "Nome", lastName: "Cognome", email: "Indirizzo email", optional: "(facoltativo)",
           receipt: "La ricevuta viene inviata a questo indirizzo.", needName: "Inserisci nome e cognome.",
-          needEmail: "Inserisci il tuo indirizzo email: la ricevuta viene inviata lì.", badEmail: "Inserisci un indirizzo email valido." },
+          needEmail: "Inserisci il tuo indirizzo email: la ricevuta viene inviata lì.", badEmail: "Inserisci un indirizzo email valido.",
+          often: "Frequenza", once: "Una tantum", month: "Mensile", year: "Annuale", everyMonth: "ogni mese", everyYear: "ogni anno",
+          needEmailRecurring: "Inserisci il tuo indirizzo email: è necessario per un pagamento mensile o annuale." },
     es: { pay: "Pagar {amount}", payFree: "Pagar", amount: "Importe (€)", range: "Entre {min} y {max}",
           invalid: "Introduce un importe entre {min} y {max}.", failed: "No se pudo iniciar el pago. Inténtalo de nuevo.",
           dialog: "Pago seguro", close: "Cerrar", loading: "Cargando la página de pago segura…",
           firstName: "Nombre", lastName: "Apellidos", email: "Correo electrónico", optional: "(opcional)",
           receipt: "Tu recibo se envía a esta dirección.", needName: "Introduce tu nombre y tus apellidos.",
-          needEmail: "Introduce tu correo electrónico: tu recibo se envía allí.", badEmail: "Introduce un correo electrónico válido." }
+          needEmail: "Introduce tu correo electrónico: tu recibo se envía allí.", badEmail: "Introduce un correo electrónico válido.",
+          often: "Frecuencia", once: "Una vez", month: "Mensual", year: "Anual", everyMonth: "cada mes", everyYear: "cada año",
+          needEmailRecurring: "Introduce tu correo electrónico: es necesario para un pago mensual o anual." }
   };
 
   function languageOf(el) {
@@ -108,6 +120,14 @@
       text = contrast(background, "#ffffff") >= contrast(background, "#000000") ? "#ffffff" : "#000000";
     }
     return { background: background, text: text };
+  }
+
+  // What the snippet offers, as written (the endpoint refuses an unknown value with a clear message).
+  function frequenciesOf(el) {
+    var raw = (el.getAttribute("data-frequencies") || "").split(",").map(function (value) {
+      return value.trim().toLowerCase();
+    }).filter(function (value) { return value; });
+    return raw.length ? raw : ["once"];
   }
 
   function askFor(el, name) {
@@ -250,9 +270,39 @@
     var label = el.getAttribute("data-label");
     var uid = "ppb-" + Math.random().toString(36).slice(2, 9);
 
+    var offered = frequenciesOf(el);
+    var every = { month: text.everyMonth, year: text.everyYear };
+    var recurringOffered = offered.some(function (value) { return value !== "once"; });
+
     while (el.firstChild) el.removeChild(el.firstChild);
     var wrap = css(document.createElement("div"), { display: "inline-flex", flexDirection: "column", gap: "6px",
                                                     font: "16px/1.4 system-ui, -apple-system, 'Segoe UI', sans-serif" });
+    var radios = [];
+    if (offered.length > 1) {  // the payer chooses how often; the first offered is ticked
+      var group = css(document.createElement("fieldset"), { border: "0", padding: "0", margin: "0", minWidth: "0",
+                                                           display: "flex", flexDirection: "column", gap: "2px" });
+      var legend = css(document.createElement("legend"), { fontWeight: "600", padding: "0", marginBottom: "4px" });
+      legend.textContent = text.often;
+      group.appendChild(legend);
+      offered.forEach(function (value, n) {
+        var row = css(document.createElement("label"), { display: "flex", alignItems: "center", gap: "8px",
+                                                        minHeight: "44px", cursor: "pointer" });
+        var radio = css(document.createElement("input"), { width: "20px", height: "20px", margin: "0" });
+        radio.type = "radio";
+        radio.name = uid + "-frequency";
+        radio.value = value;
+        radio.checked = n === 0;
+        row.appendChild(radio);
+        row.appendChild(document.createTextNode(text[value] || value));
+        group.appendChild(row);
+        radios.push(radio);
+      });
+      wrap.appendChild(group);
+    }
+    function frequency() {
+      for (var i = 0; i < radios.length; i++) if (radios[i].checked) return radios[i].value;
+      return offered[0];
+    }
     var input = null;
     if (free) {
       var fieldLabel = document.createElement("label");
@@ -279,16 +329,43 @@
       firstName = field(wrap, uid + "-first-name", text.firstName, "text", "given-name", askName === "required", text);
       lastName = field(wrap, uid + "-last-name", text.lastName, "text", "family-name", askName === "required", text);
     }
-    if (askEmail) {
-      email = field(wrap, uid + "-email", text.email, "email", "email", askEmail === "required", text, text.receipt);
+    var emailBox = null;
+    if (askEmail || recurringOffered) {
+      emailBox = css(document.createElement("div"), { display: "flex", flexDirection: "column", gap: "6px" });
+      wrap.appendChild(emailBox);
+      email = field(emailBox, uid + "-email", text.email, "email", "email", askEmail === "required", text, text.receipt);
     }
+    if (offered.length === 1 && every[offered[0]]) {  // only monthly, or only yearly: said, not asked
+      var note = css(document.createElement("p"), { margin: "0", fontWeight: "600" });
+      note.textContent = every[offered[0]].charAt(0).toUpperCase() + every[offered[0]].slice(1);
+      wrap.appendChild(note);
+    }
+    // A monthly or yearly payment needs the email address: asked for (required) only then when the
+    // button does not ask for it otherwise.
+    function followFrequency() {
+      if (!email) return;
+      var needed = askEmail === "required" || frequency() !== "once";
+      emailBox.hidden = !askEmail && !needed;
+      emailBox.style.display = emailBox.hidden ? "none" : "flex";
+      emailBox.querySelector("label").textContent = needed ? text.email : text.email + " " + text.optional;
+      if (needed) { email.required = true; email.setAttribute("aria-required", "true"); }
+      else { email.required = false; email.removeAttribute("aria-required"); }
+    }
+    radios.forEach(function (radio) { radio.addEventListener("change", followFrequency); });
+    followFrequency();
     var colors = colorsOf(el);
     var button = css(document.createElement("button"), {
       font: "inherit", fontWeight: "650", minHeight: "44px", padding: "10px 22px", border: "0", borderRadius: "10px",
       background: colors.background, color: colors.text, cursor: "pointer", alignSelf: "flex-start"
     });
     button.type = "button";
-    button.textContent = label || (free || !fixed ? text.payFree : fill(text.pay, { amount: money(fixed, language) }));
+    var amountText = free || !fixed ? "" : money(fixed, language);
+    function labelButton() {  // "Pay €10.00", "Pay €10.00 every month"
+      button.textContent = label || (amountText ? fill(text.pay, { amount: amountText }) : text.payFree);
+      if (!label && amountText && every[frequency()]) button.textContent += " " + every[frequency()];
+    }
+    labelButton();
+    radios.forEach(function (radio) { radio.addEventListener("change", labelButton); });
     var status = css(document.createElement("p"), { margin: "0", color: "#b42318", fontWeight: "600", fontSize: "14px" });
     status.id = uid + "-status";
     status.setAttribute("role", "status");
@@ -317,7 +394,9 @@
         refuse(text.needName, [firstName, lastName].filter(function (i, n) { return !names[n]; }));
         return;
       }
-      var address = email ? email.value.trim() : "";
+      var chosen = frequency();
+      var address = email && !emailBox.hidden ? email.value.trim() : "";
+      if (chosen !== "once" && !address) { refuse(text.needEmailRecurring, [email]); return; }
       if (askEmail === "required" && !address) { refuse(text.needEmail, [email]); return; }
       if (address && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(address)) { refuse(text.badEmail, [email]); return; }
       var required = [];
@@ -338,7 +417,9 @@
           first_name: names[0],
           last_name: names[1],
           email: address,
-          required: required
+          required: required,
+          frequencies: offered,
+          frequency: chosen
         })
       }).then(function (response) {
         return response.json().then(function (body) { return { ok: response.ok, body: body }; });

@@ -17,9 +17,10 @@
   function value(name) {
     var field = form.elements[name];
     if (!field) return "";
-    if (field.length !== undefined && field.tagName !== "SELECT") {  // radio group
-      for (var i = 0; i < field.length; i++) if (field[i].checked) return field[i].value;
-      return "";
+    if (field.length !== undefined && field.tagName !== "SELECT") {  // a radio or checkbox group
+      var picked = [];
+      for (var i = 0; i < field.length; i++) if (field[i].checked) picked.push(field[i].value);
+      return picked.join(",");  // checkboxes: "once,month", as data-frequencies and the carried field write it
     }
     return field.value;
   }
@@ -40,6 +41,8 @@
       var ask = value(pair[0]);
       if (ask === "optional" || ask === "required") list.push([pair[1], ask]);
     });
+    var often = value("frequencies");
+    if (often && often !== "once") list.push(["data-frequencies", often]);  // none: one-off (older snippets)
     if (form.dataset.color) list.push(["data-color", form.dataset.color]);
     if (form.dataset.textColor) list.push(["data-text-color", form.dataset.textColor]);
     return list;

@@ -801,6 +801,17 @@ class World:
                     "metadata": {"order_id": "42"},
                 },
             ),
+            "subscription": self._created(
+                "/v1/subscriptions",
+                {
+                    "amount": 1000,
+                    "currency": "EUR",
+                    "interval": "month",
+                    "billing": {"first_name": "Jeanne", "last_name": "Martin", "email": "jeanne@example.org"},
+                    "hosted_payment": {"return_url": "https://asso.example.org/merci"},
+                    "metadata": {"member": "42"},
+                },
+            ),
             "account": self.api.get("/v1/account").json(),
             "list": self.api.get("/v1/payments").json(),
             "error": self.api.get("/v1/payments/pay_unknown").json(),

@@ -286,7 +286,10 @@ def test_schema_documents_every_route_and_nothing_else():
 LOGIN_OPERATIONS = {("/v1/keys", "post")}
 SINGLE_OBJECT_ROUTES = {"/v1/account"}
 # Actions that create nothing answer 200 with the object they changed (the installment plan's test clock).
-ACTION_OPERATIONS = {("/v1/installment_plans/{installment_plan_id}/test_clock", "post")}
+ACTION_OPERATIONS = {
+    ("/v1/installment_plans/{installment_plan_id}/test_clock", "post"),
+    ("/v1/subscriptions/{subscription_id}/test_clock", "post"),
+}
 
 
 def test_every_operation_documents_auth_errors_headers_and_parameters():

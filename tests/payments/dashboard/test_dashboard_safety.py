@@ -30,6 +30,7 @@ from tests import factories
 from tests.merchants.helpers_team import login
 from tests.payments.helpers import create_payment, pay
 from tests.payments.installments.helpers import create_plan
+from tests.payments.subscriptions.helpers import create as create_subscription
 
 ORIGIN = "https://asso.example.org"
 IBAN = "FR1420041010050500013M02606"
@@ -383,6 +384,7 @@ def everything(api, alice, merchant_a):
         "delivery_id": delivery.public_id,
         "endpoint_id": endpoint.public_id,
         "plan_id": create_plan(api, merchant_a)["id"],
+        "sub_id": create_subscription(merchant_a).public_id,
     }
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 
-from payments import installments
+from payments import installments, recurring
 from payments.models import Installment, InstallmentPlan, Payment, PaymentAttempt, SandboxOperation
 from tests.payments.helpers import pay, race
 
@@ -43,8 +43,8 @@ def test_a_claim_taken_by_another_run_is_not_taken_again(api, merchant_a):
     (plan_id,) = _due_plans(api, merchant_a, 1)
     installment = Installment.objects.get(plan__public_id=plan_id, index=2)
     now = installments.timezone.now()
-    assert installments._claim(installment.pk, installment.plan_id, now) is not None
-    assert installments._claim(installment.pk, installment.plan_id, now) is None
+    assert recurring._claim(installments.KIND, installment.pk, installment.plan_id, now) is not None
+    assert recurring._claim(installments.KIND, installment.pk, installment.plan_id, now) is None
     assert Payment.objects.filter(installment_plan=plan_id, installment_index=2).count() == 1
 
 
@@ -52,12 +52,13 @@ def test_a_worker_killed_after_the_claim_is_taken_over_once(api, merchant_a):
     (plan_id,) = _due_plans(api, merchant_a, 1)
     installment = Installment.objects.get(plan__public_id=plan_id, index=2)
     now = installments.timezone.now()
-    payment_id = installments._claim(installment.pk, installment.plan_id, now)  # ... and the worker dies
+    # Claimed ... and the worker dies.
+    payment_id = recurring._claim(installments.KIND, installment.pk, installment.plan_id, now)
     assert Payment.objects.get(pk=payment_id).status == Payment.Status.CREATED
 
     assert installments.charge_due() == 0  # too early: the claiming worker may still be at it
     assert _charges() == 0
-    later = now + installments.STALLED_CHARGE + timedelta(seconds=1)
+    later = now + recurring.STALLED_CHARGE + timedelta(seconds=1)
     installments.charge_due(later)
     installments.charge_due(later)
     assert _charges() == 1
