@@ -75,11 +75,9 @@ from __future__ import annotations
 import binascii
 import copy
 import hashlib
-import ipaddress
 import json
 import logging
 import re
-import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -94,8 +92,8 @@ from Adyen.exceptions import AdyenAPIResponseError, AdyenError
 from Adyen.httpclient import HTTPClient
 from Adyen.services import AdyenCheckoutApi, AdyenManagementApi
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
+from payments.acquirers import network
 from payments.acquirers.base import (
     Acquirer,
     AcquirerEvent,
@@ -312,40 +310,6 @@ class _NoAnswer(Exception):
         self.delivered = delivered
 
 
-def _causes(exc: BaseException):
-    pending, seen = [exc], set()
-    while pending:
-        current = pending.pop()
-        if id(current) in seen or len(seen) > 20:
-            continue
-        seen.add(id(current))
-        yield current
-        wrapped = [*current.args, getattr(current, "reason", None), current.__cause__]
-        pending.extend(item for item in wrapped if isinstance(item, BaseException))
-
-
-def _never_sent(exc: BaseException) -> bool:
-    """True when the request cannot have reached Adyen: no connection was ever established."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return True
-    if not isinstance(exc, requests.ConnectionError):
-        return False
-    for cause in _causes(exc):
-        if isinstance(cause, ConnectTimeoutError | ssl.SSLCertVerificationError):
-            return True
-        if isinstance(cause, MaxRetryError) and isinstance(cause.reason, ConnectTimeoutError):
-            return True
-    return False
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, requests.ConnectTimeout):
-        return "connect timeout"
-    if isinstance(exc, requests.ReadTimeout):
-        return "read timeout"
-    return "connection failed" if _never_sent(exc) else "connection lost"
-
-
 class _Transport(HTTPClient):
     """The library's HTTP client with our own session: no retries, no redirects, our timeouts."""
 
@@ -371,7 +335,7 @@ class _Transport(HTTPClient):
             )
         except _TRANSPORT_ERRORS as exc:
             # `from None`: the requests exception holds the prepared request, card included.
-            raise _NoAnswer(_describe(exc), delivered=not _never_sent(exc)) from None
+            raise _NoAnswer(network.describe(exc), delivered=not network.never_sent(exc)) from None
         # No copy of the request goes back: the library would keep it in results and exceptions.
         return response.text, None, response.status_code, response.headers
 
@@ -397,25 +361,9 @@ class _Client(AdyenClient):
         return endpoint if self._fixed_urls else super()._determine_api_url(platform, endpoint)
 
 
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _checked_base_url(url: str) -> str:
     """https:// anything; http:// only to a loopback host (a local stand-in of Adyen's API)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ValueError("The Adyen base URL must be an https:// URL.")
-    if parts.username or parts.password or parts.query or parts.fragment:
-        raise ValueError("The Adyen base URL must not hold credentials, a query or a fragment.")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise ValueError("The Adyen base URL must use https (plain http only for a loopback host).")
-    return url.rstrip("/")
+    return network.checked_base_url(url, "The Adyen base URL")
 
 
 @dataclass(frozen=True)
@@ -489,7 +437,7 @@ def _is_redirect_url(url) -> bool:
     if not isinstance(url, str) or len(url) > 4000:
         return False
     parts = urlsplit(url)
-    return parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(parts.hostname or ""))
+    return parts.scheme == "https" or (parts.scheme == "http" and network.is_loopback(parts.hostname or ""))
 
 
 class AdyenAcquirer(Acquirer):

@@ -95,20 +95,18 @@ from the environment.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import re
-import ssl
 import time
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import requests
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
+from payments.acquirers import network
 from payments.acquirers.base import Acquirer, AcquirerResult, AcquirerUnavailable, CardData, Outcome
 from payplug.logging import mask_card_numbers
 
@@ -224,64 +222,8 @@ def _authorization_body(
     return _json_body(payload)
 
 
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _base_url(url: str) -> str:
-    parts = urlsplit(url or "")
-    # The URL itself is left out of the messages: it could carry credentials.
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ImproperlyConfigured("ACQUIRER_URL must be an https:// URL.")
-    if parts.username or parts.password or parts.query or parts.fragment:
-        raise ImproperlyConfigured("ACQUIRER_URL must not hold credentials, a query or a fragment.")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise ImproperlyConfigured("ACQUIRER_URL must use https (plain http is accepted for a loopback host only).")
-    return url.rstrip("/")
-
-
-def _causes(exc: BaseException):
-    """The exception and what it wraps: requests puts urllib3's error in args, MaxRetryError in reason."""
-    pending, seen = [exc], set()
-    while pending:
-        current = pending.pop()
-        if id(current) in seen or len(seen) > 20:
-            continue
-        seen.add(id(current))
-        yield current
-        wrapped = [*current.args, getattr(current, "reason", None), current.__cause__]
-        pending.extend(item for item in wrapped if isinstance(item, BaseException))
-
-
-def _never_sent(exc: BaseException) -> bool:
-    """True when the request cannot have reached the acquirer: no connection was ever established."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return True
-    if not isinstance(exc, requests.ConnectionError):
-        return False
-    for cause in _causes(exc):
-        # NewConnectionError (refused, DNS) is a ConnectTimeoutError; a certificate is checked
-        # in the handshake, before any byte of the request.
-        if isinstance(cause, ConnectTimeoutError | ssl.SSLCertVerificationError):
-            return True
-        if isinstance(cause, MaxRetryError) and isinstance(cause.reason, ConnectTimeoutError):
-            return True
-    return False
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, requests.ConnectTimeout):
-        return "connect timeout"
-    if isinstance(exc, requests.ReadTimeout):
-        return "read timeout"
-    if _never_sent(exc):
-        return "connection failed"
-    return "connection lost"
+    return network.checked_base_url(url, "ACQUIRER_URL", ImproperlyConfigured)
 
 
 def _safe_text(value: str, limit: int = 300) -> str:
@@ -724,8 +666,8 @@ class HttpAcquirer(Acquirer):
                     timeout=(self.connect_timeout, self.read_timeout),
                 )
             except _TRANSPORT_ERRORS as exc:
-                reached = not _never_sent(exc)
-                problem, status = _describe(exc), None
+                reached = not network.never_sent(exc)
+                problem, status = network.describe(exc), None
             if response is not None:
                 status = response.status_code
                 logger.debug(

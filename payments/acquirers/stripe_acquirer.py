@@ -70,7 +70,6 @@ free text from Stripe (``message``) is kept, only its machine codes.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import re
@@ -82,6 +81,7 @@ import requests
 import stripe
 from text_unidecode import unidecode
 
+from payments.acquirers import network
 from payments.acquirers.base import (
     Acquirer,
     AcquirerEvent,
@@ -246,28 +246,9 @@ def _refuse_console_logging() -> None:
 # --- validation ----------------------------------------------------------------------------------
 
 
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _base_url(url: str) -> str:
     """'' for Stripe's own address; an https:// URL, or http:// to a loopback host only."""
-    if not url:
-        return ""
-    parts = urlsplit(url)
-    # The URL itself stays out of the messages: it could carry credentials.
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ValueError("The Stripe base URL must be an https:// URL.")
-    if parts.username or parts.password or parts.query or parts.fragment:
-        raise ValueError("The Stripe base URL must not hold credentials, a query or a fragment.")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise ValueError("The Stripe base URL must use https (plain http only for a loopback host).")
-    return url.rstrip("/")
+    return network.checked_base_url(url, "The Stripe base URL") if url else ""
 
 
 def _check_api_key(api_key, test_environment: bool) -> None:
@@ -361,7 +342,7 @@ def _https_url(value) -> str:
     parts = urlsplit(value)
     if parts.scheme == "https" and parts.hostname:
         return value
-    if parts.scheme == "http" and parts.hostname and _is_loopback(parts.hostname):
+    if parts.scheme == "http" and parts.hostname and network.is_loopback(parts.hostname):
         return value
     return ""
 
