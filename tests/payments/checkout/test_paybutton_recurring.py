@@ -109,7 +109,8 @@ def test_tampered_frequencies_are_refused(pk, frequencies):
 
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_frequency"
-    assert "data-frequencies takes once, month or year" in response.json()["message"]
+    # In the button's language (MONTHLY asks for French): the attribute's name and values stay as written.
+    assert "data-frequencies accepte once, month ou year" in response.json()["message"]
     assert response["Access-Control-Allow-Origin"] == ORIGIN  # the button can show the message
     assert nothing_created()
 
@@ -122,7 +123,7 @@ def test_a_choice_the_button_does_not_offer_is_refused(pk, frequency):
     assert response.json() == {
         "object": "error",
         "code": "invalid_frequency",
-        "message": "Choose one of the frequencies this button offers.",
+        "message": "Choisissez l’une des fréquences proposées par ce bouton.",  # the button's language
     }
     assert nothing_created()
 
