@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from payments import admin_connectors  # noqa: F401  registers the connector and route admins
 from payments.errors import PaymentError
 from payments.models import (
     AccountingReport,

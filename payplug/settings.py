@@ -14,6 +14,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from payplug import addresses
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -374,6 +376,37 @@ ACQUIRER_URL = env.str("ACQUIRER_URL", default="")
 ACQUIRER_API_KEY = env.str("ACQUIRER_API_KEY", default="")
 ACQUIRER_TIMEOUT_SECONDS = env.float("ACQUIRER_TIMEOUT_SECONDS", default=10.0)
 # Rate limits of the API (§15): token bucket per key.
+# Provider endpoints of the per-merchant connectors (payments.acquirers.routing): the providers' own
+# by default; an egress proxy or a local stand-in otherwise. https://, or http:// to a loopback host.
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
+ADYEN_CHECKOUT_TEST_URL = env.str("ADYEN_CHECKOUT_TEST_URL", default="https://checkout-test.adyen.com")
+# {prefix}: the merchant's live URL prefix (AcquirerConnector.live_url_prefix).
+ADYEN_CHECKOUT_LIVE_URL_TEMPLATE = env.str(
+    "ADYEN_CHECKOUT_LIVE_URL_TEMPLATE", default="https://{prefix}-checkout-live.adyenpayments.com/checkout"
+)
+ADYEN_MANAGEMENT_TEST_URL = env.str("ADYEN_MANAGEMENT_TEST_URL", default="https://management-test.adyen.com")
+ADYEN_MANAGEMENT_LIVE_URL = env.str("ADYEN_MANAGEMENT_LIVE_URL", default="https://management-live.adyen.com")
+
+
+def validate_acquirer_urls(values: dict) -> None:
+    """ImproperlyConfigured, naming the setting, for a provider URL that is not https:// (or
+    http:// to a loopback host), or a live URL template without its {prefix}."""
+    for name in (
+        "STRIPE_API_BASE",
+        "ADYEN_CHECKOUT_TEST_URL",
+        "ADYEN_CHECKOUT_LIVE_URL_TEMPLATE",
+        "ADYEN_MANAGEMENT_TEST_URL",
+        "ADYEN_MANAGEMENT_LIVE_URL",
+    ):
+        value = values[name]
+        if name.endswith("_TEMPLATE"):
+            if value.count("{prefix}") != 1 or value.replace("{prefix}", "").count("{"):
+                raise ImproperlyConfigured(f"{name} must contain {{prefix}} once (and no other braces).")
+            value = value.replace("{prefix}", "prefix")
+        addresses.checked_base_url(value, name, ImproperlyConfigured)
+
+
+validate_acquirer_urls(globals())
 API_RATE_LIMIT_PER_SECOND = env.float("API_RATE_LIMIT_PER_SECOND", default=100.0)
 API_RATE_LIMIT_BURST = env.int("API_RATE_LIMIT_BURST", default=200)
 # Each web process reuses the API keys it has authenticated while Redis says nothing changed

@@ -1,5 +1,5 @@
-"""What every connector that speaks HTTP to its provider shares: which base URLs are allowed, and
-what a `requests` failure says about whether the request could have reached the provider.
+"""What every connector that speaks HTTP to its provider shares: which base URLs are allowed
+(payplug.addresses), and what a `requests` failure says about whether the request could have reached the provider.
 
 The second matters for money: a request that never left (no connection was ever established)
 cannot have authorised anything, so the attempt may safely fail or go elsewhere; one that may
@@ -8,35 +8,14 @@ have left is UNKNOWN until an inquiry says what happened (payments.acquirers.bas
 
 from __future__ import annotations
 
-import ipaddress
 import ssl
-from urllib.parse import urlsplit
 
 import requests
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
+from payplug.addresses import checked_base_url, is_loopback
 
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def checked_base_url(url: str, name: str, error: type[Exception] = ValueError) -> str:
-    """`url` without its trailing slash: https:// anything, http:// only to a loopback host (a
-    local stand-in of the provider's API), never credentials, a query or a fragment. `name` says
-    which setting in the message; the URL itself is left out (it could carry credentials)."""
-    parts = urlsplit(url or "")
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise error(f"{name} must be an https:// URL.")
-    if parts.username or parts.password or parts.query or parts.fragment:
-        raise error(f"{name} must not hold credentials, a query or a fragment.")
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise error(f"{name} must use https (plain http is accepted for a loopback host only).")
-    return url.rstrip("/")
+__all__ = ["causes", "checked_base_url", "describe", "is_loopback", "never_sent"]
 
 
 def causes(exc: BaseException):

@@ -1,6 +1,7 @@
 """The payments app's models, one module per domain. Django finds them here, and other code imports
 them from `payments.models` (every model, and `_link_slug`, which migration 0002 names)."""
 
+from payments.models.connectors import AcquirerConnector, AcquirerRoute
 from payments.models.disputes import Dispute, DisputeEvidence
 from payments.models.idempotency import IdempotencyRecord
 from payments.models.installments import Installment, InstallmentPlan
@@ -40,6 +41,8 @@ __all__ = [
     "REFUND_WINDOW_DAYS",
     "REVIEW_DEADLINE",
     "AccountingReport",
+    "AcquirerConnector",
+    "AcquirerRoute",
     "AppendOnlyModel",
     "AppendOnlyQuerySet",
     "Card",

@@ -4,12 +4,13 @@ from django.core.management.base import BaseCommand
 
 from notifications import signing
 from payments import vault
+from payments.models.connectors import rewrap_all as rewrap_acquirer_connectors
 from payplug.keyring import get_key_ring
 
 
 class Command(BaseCommand):
     help = (
-        "Re-wrap every card data key and webhook signing secret with the newest master key "
+        "Re-wrap every card data key, webhook signing secret and acquirer credential key with the newest master key "
         "(add the new version to CARD_KEYS first). "
         "Safe to run while the platform serves; safe to interrupt and re-run."
     )
@@ -25,3 +26,5 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Re-wrapped {total} data key(s); {left} left on older versions."))
         secrets = signing.rotate_all()
         self.stdout.write(self.style.SUCCESS(f"Re-encrypted {secrets} webhook/IPN signing secret row(s)."))
+        connectors = rewrap_acquirer_connectors()
+        self.stdout.write(self.style.SUCCESS(f"Re-wrapped {connectors} acquirer connector credential key(s)."))
