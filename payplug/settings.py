@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "notifications",
     "payments",
     "fraud",
+    "associations",
 ]
 
 MIDDLEWARE = [
@@ -375,7 +376,6 @@ LIVE_ACQUIRER = env.str("LIVE_ACQUIRER", default="sandbox")
 ACQUIRER_URL = env.str("ACQUIRER_URL", default="")
 ACQUIRER_API_KEY = env.str("ACQUIRER_API_KEY", default="")
 ACQUIRER_TIMEOUT_SECONDS = env.float("ACQUIRER_TIMEOUT_SECONDS", default=10.0)
-# Rate limits of the API (§15): token bucket per key.
 # Provider endpoints of the per-merchant connectors (payments.acquirers.routing): the providers' own
 # by default; an egress proxy or a local stand-in otherwise. https://, or http:// to a loopback host.
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
@@ -407,6 +407,7 @@ def validate_acquirer_urls(values: dict) -> None:
 
 
 validate_acquirer_urls(globals())
+# Rate limits of the API (§15): token bucket per key.
 API_RATE_LIMIT_PER_SECOND = env.float("API_RATE_LIMIT_PER_SECOND", default=100.0)
 API_RATE_LIMIT_BURST = env.int("API_RATE_LIMIT_BURST", default=200)
 # Each web process reuses the API keys it has authenticated while Redis says nothing changed

@@ -13,6 +13,7 @@ dashboard_patterns = [
     path("", include("payments.dashboard.urls")),
     path("", include("notifications.urls_dashboard")),
     path("", include("fraud.urls_dashboard")),
+    path("", include("associations.urls_dashboard")),
 ]
 
 urlpatterns = [
@@ -32,6 +33,7 @@ urlpatterns = [
     re_path(r"^v1(?:/.*)?$", UnknownRoute.as_view()),
     path("pay/", include(("payments.checkout.urls", "checkout"))),
     path("l/", include((checkout_urls.link_urlpatterns, "links"))),
+    path("c/", include(("associations.urls", "campaigns"))),
     path("", include("merchants.urls")),
     re_path(r"^$", views.root, name="root"),
 ]
@@ -41,6 +43,7 @@ urlpatterns = [
 # evidence are served by tenant-checked dashboard views or a signed link (issue 12, finding 1).
 urlpatterns += [
     path("media/", include("merchants.urls_media")),
+    path("media/", include("associations.urls_media")),  # campaign pictures, same rules
 ]
 
 handler400 = "payplug.views.bad_request"

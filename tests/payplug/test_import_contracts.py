@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("payplug", "merchants", "notifications", "payments", "fraud")
+PACKAGES = ("payplug", "merchants", "notifications", "payments", "fraud", "associations")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 

@@ -123,7 +123,7 @@ def test_a_choice_the_button_does_not_offer_is_refused(pk, frequency):
     assert response.json() == {
         "object": "error",
         "code": "invalid_frequency",
-        "message": "Choisissez l’une des fréquences proposées par ce bouton.",  # the button's language
+        "message": "Choisissez l\u2019une des fréquences proposées par ce bouton.",  # the button's language
     }
     assert nothing_created()
 

@@ -27,6 +27,7 @@ from payments.money import disputes, ledger, payouts, reports
 from payments.report_links import temporary_url
 from payplug.urls import dashboard_patterns
 from tests import factories
+from tests.associations.helpers import make_campaign
 from tests.merchants.helpers_team import login
 from tests.payments.helpers import create_payment, pay
 from tests.payments.installments.helpers import create_plan
@@ -385,6 +386,7 @@ def everything(api, alice, merchant_a):
         "endpoint_id": endpoint.public_id,
         "plan_id": create_plan(api, merchant_a)["id"],
         "sub_id": create_subscription(merchant_a).public_id,
+        "campaign_id": make_campaign(merchant_a).public_id,
     }
 
 
