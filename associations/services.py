@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from associations.models import Campaign, Gift
-from merchants.services.audit import Actor, audit
+from merchants.services.audit import Actor, audit, save_changes
 from payments import links, recurring, representations, services, subscriptions
 from payments.errors import PaymentError
 from payments.models import LedgerTransaction, Subscription
@@ -103,21 +103,7 @@ def create_campaign(merchant, is_live: bool, actor: Actor, fields: dict) -> Camp
 def update_campaign(campaign: Campaign, actor: Actor, fields: dict) -> Campaign:
     with transaction.atomic():
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
-        changed = sorted(name for name in EDITABLE if name in fields and getattr(locked, name) != fields[name])
-        if not changed:
-            return locked
-        for name in changed:
-            setattr(locked, name, fields[name])
-        locked.save()
-        audit(
-            locked.merchant,
-            actor,
-            "campaign.updated",
-            obj_type="campaign",
-            obj_id=locked.public_id,
-            is_live=locked.is_live,
-            fields=changed,
-        )
+        save_changes(locked, actor, "campaign.updated", obj_type="campaign", editable=EDITABLE, fields=fields)
     return locked
 
 

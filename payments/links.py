@@ -19,7 +19,7 @@ from django.db.models import Count, Q, Sum
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from merchants.services.audit import Actor, audit
+from merchants.services.audit import Actor, audit, save_changes
 from payments import services, subscriptions
 from payments.amounts import MAX_AMOUNT, MIN_AMOUNT
 from payments.errors import PaymentError
@@ -107,21 +107,7 @@ def create_link(merchant, is_live: bool, actor: Actor, fields: dict) -> PaymentL
 def update_link(link: PaymentLink, actor: Actor, fields: dict) -> PaymentLink:
     with transaction.atomic():
         locked = PaymentLink.objects.select_for_update().get(pk=link.pk)
-        changed = sorted(name for name in EDITABLE if name in fields and getattr(locked, name) != fields[name])
-        if not changed:
-            return locked
-        for name in changed:
-            setattr(locked, name, fields[name])
-        locked.save()
-        audit(
-            locked.merchant,
-            actor,
-            "payment_link.updated",
-            obj_type="payment_link",
-            obj_id=locked.public_id,
-            is_live=locked.is_live,
-            fields=changed,
-        )
+        save_changes(locked, actor, "payment_link.updated", obj_type="payment_link", editable=EDITABLE, fields=fields)
     return locked
 
 

@@ -54,6 +54,26 @@ def audit(merchant, actor: Actor, action: str, *, obj_type="", obj_id="", is_liv
     )
 
 
+def save_changes(locked, actor: Actor, action: str, *, obj_type: str, editable, fields: dict) -> list[str]:
+    """Write onto `locked` (a tenant row, locked by the caller's transaction) the `editable` fields
+    of `fields` that differ, save it, and audit which ones changed; nothing when none did."""
+    changed = sorted(name for name in editable if name in fields and getattr(locked, name) != fields[name])
+    if changed:
+        for name in changed:
+            setattr(locked, name, fields[name])
+        locked.save()
+        audit(
+            locked.merchant,
+            actor,
+            action,
+            obj_type=obj_type,
+            obj_id=locked.public_id,
+            is_live=locked.is_live,
+            fields=changed,
+        )
+    return changed
+
+
 # --- the audit log as people read it ---------------------------------------------------------------
 
 ACTIONS = {
