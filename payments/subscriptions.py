@@ -442,7 +442,8 @@ def _paid(sub: Subscription, charge: SubscriptionCharge, payment: Payment, now) 
         if sub.status == Status.PAST_DUE:
             sub.status = Status.ACTIVE
     sub.failure_code = sub.failure_message = None
-    ended = sub.status in Subscription.CHARGEABLE and _is_last(sub, charge.period)
+    # The last charge ends it, paused or not (a page emailed after a decline may be paid while paused).
+    ended = sub.status in (*Subscription.CHARGEABLE, Status.PAUSED) and _is_last(sub, charge.period)
     if ended:
         sub.status = Status.ENDED
         sub.ended_at = now

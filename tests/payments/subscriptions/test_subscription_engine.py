@@ -399,3 +399,16 @@ def test_a_yearly_charge_is_announced_a_week_before_once(merchant_a, mailoutbox)
     assert subscriptions.remind_upcoming() == 0 and subscriptions.remind_upcoming(subscriptions.timezone.now()) == 0
     assert len(mailoutbox) == 1
     assert subscriptions.next_charge(sub).reminded_at is not None
+
+
+def test_the_last_charge_paid_on_its_page_while_paused_ends_it(merchant_a, monkeypatch):
+    sub = start(merchant_a, max_charges=2)
+    with merchant_initiated_outcome(monkeypatch, ["decline"]):
+        sub = subscriptions.advance_clock(sub, 31)
+    page_payment = subscriptions.next_charge(sub).page_payment
+    sub = subscriptions.pause(sub, by="api")
+    pay_page({"hosted_payment": {"payment_url": subscriptions.representations.hosted_payment_url(page_payment)}})
+    sub = reload(sub)
+    assert sub.status == Status.ENDED and sub.paid_charges == 2
+    assert subscriptions.next_charge(sub) is None  # no third charge, ever
+    assert not SubscriptionCharge.objects.filter(subscription=sub, period=3).exists()
