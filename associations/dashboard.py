@@ -16,12 +16,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from associations import services
 from associations.forms import CampaignForm
 from associations.models import Campaign
-from associations.views import qr_code
 from merchants import roles
 from merchants.decorators import dashboard_view
 from merchants.services.audit import Actor
 from payments import links
 from payments.amounts import format_money
+from payplug.qr import qr_image
 
 CHART_WIDTH = 600
 CHART_HEIGHT = 160
@@ -136,7 +136,7 @@ def campaign_qr(request, campaign_id, kind):
     campaign = _campaign(request, campaign_id)
     if kind not in ("svg", "png"):
         raise Http404
-    body, content_type = qr_code(services.public_url(campaign), kind, campaign.title)
+    body, content_type = qr_image(services.public_url(campaign), kind, campaign.title)
     response = HttpResponse(body, content_type=content_type)
     if request.GET.get("download"):
         response["Content-Disposition"] = f'attachment; filename="campaign-{campaign.slug}.{kind}"'

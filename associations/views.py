@@ -8,11 +8,9 @@ says the campaign is over and takes no gift.
 
 from __future__ import annotations
 
-import io
 import os
 import re
 
-import segno
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import translation
@@ -29,6 +27,7 @@ from payments.checkout import guards
 from payments.checkout.page import brand_css_url
 from payments.errors import MerchantUnavailable, PaymentError
 from payplug.client import client_ip
+from payplug.qr import qr_image
 from payplug.views import shopper_not_found
 
 PICTURE_DIR = "campaigns"
@@ -49,17 +48,6 @@ def _see_other(url):
     response = HttpResponseRedirect(url)
     response.status_code = 303
     return response
-
-
-def qr_code(url: str, kind: str, title: str = "") -> tuple[bytes, str]:
-    """The QR code of `url` as SVG or PNG, drawn as the payment links' are (segno)."""
-    code = segno.make(url, error="m")
-    buffer = io.BytesIO()
-    if kind == "svg":
-        code.save(buffer, kind="svg", scale=8, border=2, xmldecl=False, title=title[:80])
-        return buffer.getvalue(), "image/svg+xml"
-    code.save(buffer, kind="png", scale=10, border=2)
-    return buffer.getvalue(), "image/png"
 
 
 def _context(campaign: Campaign, language: str) -> dict:
@@ -146,7 +134,7 @@ def page(request, slug):
 @require_safe
 def qr(request, slug):
     campaign = _campaign(slug)
-    body, content_type = qr_code(services.public_url(campaign), "svg", campaign.title)
+    body, content_type = qr_image(services.public_url(campaign), "svg", campaign.title)
     response = HttpResponse(body, content_type=content_type)
     response["Cache-Control"] = "public, max-age=3600"
     return response

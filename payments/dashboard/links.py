@@ -17,9 +17,6 @@ fields, kept up to date by static/js/paybutton_preview.js), so nothing goes back
 
 from __future__ import annotations
 
-import io
-
-import segno
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -41,6 +38,7 @@ from payments import amounts, display, links
 from payments import paybutton as pay_button  # the module; `paybutton` below is this page's view
 from payments.amounts import format_money
 from payments.models import PaymentLink
+from payplug.qr import qr_image
 
 LANGUAGE_CHOICES = [
     ("", gettext_lazy("The shopper's browser language")),
@@ -347,15 +345,8 @@ def link_qr(request, link_id, kind):
     link = _link(request, link_id)
     if kind not in ("svg", "png"):
         raise Http404
-    code = segno.make(links.public_url(link), error="m")
-    buffer = io.BytesIO()
-    if kind == "svg":
-        code.save(buffer, kind="svg", scale=8, border=2, xmldecl=False, title=link.description[:80])
-        content_type = "image/svg+xml"
-    else:
-        code.save(buffer, kind="png", scale=10, border=2)
-        content_type = "image/png"
-    response = HttpResponse(buffer.getvalue(), content_type=content_type)
+    body, content_type = qr_image(links.public_url(link), kind, link.description)
+    response = HttpResponse(body, content_type=content_type)
     if request.GET.get("download"):
         response["Content-Disposition"] = f'attachment; filename="payment-link-{link.slug}.{kind}"'
     response["Cache-Control"] = "private, max-age=300"
